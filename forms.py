@@ -1,0 +1,124 @@
+"""Flask-WTF forms: the admin's (CSRF-protected) and the widget's (token-authenticated).
+
+Widget forms take a ``labels`` callable so that every message a visitor reads comes from the
+widget's language file.
+"""
+
+from email_validator import EmailNotValidError, validate_email
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
+
+from labels import language_choices
+from models import AUTH_TYPES, MESSAGE_MAX_LENGTH, NAME_MAX_LENGTH
+
+
+class WidgetForm(FlaskForm):
+    """A form posted from inside the widget iframe: no CSRF token, texts from the labels.
+
+    Nothing ambient (no cookie) authenticates widget requests, so there is nothing for a
+    cross-site request to borrow; the visitor token header is what identifies the client.
+    """
+
+    class Meta:
+        csrf = False
+
+    def __init__(self, labels, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.labels = labels
+
+
+class ContactForm(WidgetForm):
+    """The widget's login form: name and email, both required."""
+
+    name = StringField()
+    email = StringField()
+
+    def validate_name(self, field):
+        field.data = (field.data or "").strip()
+        if not field.data:
+            raise ValidationError(self.labels("error.name_required"))
+        if len(field.data) > NAME_MAX_LENGTH:
+            raise ValidationError(self.labels("error.name_too_long", max=NAME_MAX_LENGTH))
+
+    def validate_email(self, field):
+        field.data = (field.data or "").strip()
+        if not field.data:
+            raise ValidationError(self.labels("error.email_required"))
+        try:
+            # Deliverability needs DNS: too slow for a chat and it leaks the visitor's domain.
+            field.data = validate_email(field.data, check_deliverability=False).normalized
+        except EmailNotValidError as error:
+            raise ValidationError(self.labels("error.email_invalid")) from error
+
+
+class MessageForm(WidgetForm):
+    """A client's message, with the id the composer was given so a resend is stored once."""
+
+    body = TextAreaField()
+    client_msg_id = HiddenField()
+
+    def validate_body(self, field):
+        field.data = (field.data or "").strip()
+        if not field.data:
+            raise ValidationError(self.labels("error.message_empty"))
+        if len(field.data) > MESSAGE_MAX_LENGTH:
+            raise ValidationError(self.labels("error.message_too_long", max=MESSAGE_MAX_LENGTH))
+
+    def validate_client_msg_id(self, field):
+        if field.data and (len(field.data) > 64 or not field.data.replace("-", "").isalnum()):
+            raise ValidationError(self.labels("error.generic"))
+
+
+class LoginForm(FlaskForm):
+    """The admin sign-in form."""
+
+    email = EmailField("Email", validators=[DataRequired("Enter your email."), Email()])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    remember = BooleanField("Keep me signed in on this computer")
+
+
+class WidgetGeneralForm(FlaskForm):
+    """Administration > Website widget > General."""
+
+    name = StringField(
+        "Widget name",
+        validators=[
+            DataRequired("Give the widget a name, such as your site's."),
+            Length(max=100, message="Keep the name under 100 characters."),
+        ],
+    )
+    auth_type = RadioField(
+        "Client authentication type",
+        choices=AUTH_TYPES,
+        validators=[InputRequired("Choose how clients identify.")],
+    )
+    language = SelectField("Widget language")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = language_choices()
+
+
+class ReplyForm(FlaskForm):
+    """An agent's reply in a conversation."""
+
+    body = TextAreaField(
+        "Reply",
+        validators=[
+            DataRequired("Write a reply first."),
+            Length(
+                max=MESSAGE_MAX_LENGTH,
+                message=f"Keep the reply under {MESSAGE_MAX_LENGTH} characters.",
+            ),
+        ],
+    )

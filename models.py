@@ -1,0 +1,331 @@
+"""Peewee models and the database handle.
+
+The database is chosen by URL (``FRONTDESK_DATABASE_URL``): a SQLite file by default, PostgreSQL
+for larger installs. Queries live here as model methods so views read like the question they ask.
+"""
+
+import datetime
+import hashlib
+import json
+import secrets
+
+from flask_login import UserMixin
+from peewee import (
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    ForeignKeyField,
+    IntegrityError,
+    Model,
+    TextField,
+    fn,
+)
+from playhouse.db_url import connect
+from werkzeug.security import check_password_hash, generate_password_hash
+
+database = DatabaseProxy()
+
+SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 5000}
+
+AUTH_NONE = "none"
+AUTH_CODE = "code"
+AUTH_FORM = "form"
+AUTH_OPTIONAL_FORM = "optional_form"
+
+# The four client authentication types, in the order the admin sees them, with their one-line
+# explanation (the admin is English-only; the widget's own texts come from the language files).
+AUTH_TYPES = [
+    (AUTH_NONE, 'No data required – client will appear as "visitor"'),
+    (AUTH_CODE, "You provide information about client through code"),
+    (AUTH_FORM, "Client provides information through form"),
+    (AUTH_OPTIONAL_FORM, "Client can optionally provide information through form"),
+]
+
+AUTH_TYPE_HELP = {
+    AUTH_NONE: "Visitors chat at once, anonymously; agents see them as “Visitor #N”.",
+    AUTH_CODE: "Your site passes its signed-in user's data to the widget; "
+    "visitors who are not signed in do not see the widget.",
+    AUTH_FORM: "Visitors give their name and email before chatting and are saved as contacts.",
+    AUTH_OPTIONAL_FORM: "The same form, with a “Continue as guest” button for those who skip it.",
+}
+
+MESSAGE_MAX_LENGTH = 5000
+NAME_MAX_LENGTH = 100
+EMAIL_MAX_LENGTH = 254
+
+
+def utcnow():
+    """The current time as a naive UTC datetime, the one form every backend stores alike."""
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+def connect_database(url):
+    """Open the database named by ``url`` and bind every model to it."""
+    options = {"pragmas": SQLITE_PRAGMAS} if url.startswith("sqlite") else {}
+    db = connect(url, **options)
+    database.initialize(db)
+    return db
+
+
+def hash_token(token):
+    """The stored form of a visitor token: a leaked table must not let anyone act as a visitor."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+
+
+class Widget(BaseModel):
+    """One chat widget: the public key a site embeds and the settings the admin picks."""
+
+    key = CharField(unique=True, max_length=32, default=lambda: secrets.token_urlsafe(12))
+    name = CharField(max_length=100)
+    auth_type = CharField(max_length=20, default=AUTH_NONE)
+    language = CharField(max_length=10, default="en")
+    created_at = DateTimeField(default=utcnow)
+
+    @classmethod
+    def by_key(cls, key):
+        """The widget with this public key, or None."""
+        return cls.get_or_none(cls.key == key)
+
+    @property
+    def offers_form(self):
+        """Whether a visitor of this widget is asked for name and email before chatting."""
+        return self.auth_type in (AUTH_FORM, AUTH_OPTIONAL_FORM)
+
+    @property
+    def auth_type_label(self):
+        return dict(AUTH_TYPES).get(self.auth_type, self.auth_type)
+
+
+class Agent(UserMixin, BaseModel):
+    """A member of the support team who signs in to the admin."""
+
+    email = CharField(unique=True, max_length=EMAIL_MAX_LENGTH)
+    name = CharField(max_length=NAME_MAX_LENGTH)
+    password_hash = CharField(max_length=255)
+    is_admin = BooleanField(default=False)
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def set_password(self, password):
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password):
+        return check_password_hash(self.password_hash, password)
+
+    @classmethod
+    def by_email(cls, email):
+        """The agent with this email (case-insensitive), or None."""
+        return cls.get_or_none(fn.LOWER(cls.email) == email.strip().lower())
+
+    @classmethod
+    def create_with_password(cls, email, name, password, is_admin=False):
+        agent = cls(email=email.strip().lower(), name=name, is_admin=is_admin)
+        agent.set_password(password)
+        agent.save()
+        return agent
+
+
+class Contact(BaseModel):
+    """A person known by email, saved when a client fills in the widget's form."""
+
+    widget = ForeignKeyField(Widget, backref="contacts", on_delete="CASCADE")
+    email = CharField(max_length=EMAIL_MAX_LENGTH)
+    name = CharField(max_length=NAME_MAX_LENGTH)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("widget", "email"), True),)
+
+    @classmethod
+    def upsert(cls, widget, name, email):
+        """The widget's contact for this email, created or renamed: one contact per email."""
+        email = email.lower()
+        contact = cls.get_or_none(cls.widget == widget, cls.email == email)
+        if contact is None:
+            try:
+                with database.atomic():
+                    return cls.create(widget=widget, email=email, name=name)
+            except IntegrityError:  # another request created it in between
+                contact = cls.get(cls.widget == widget, cls.email == email)
+        if contact.name != name:
+            contact.name = name
+            contact.updated_at = utcnow()
+            contact.save()
+        return contact
+
+
+class Client(BaseModel):
+    """Someone chatting in a widget, recognised by the random token their browser keeps.
+
+    A client is an anonymous visitor, a guest, a contact from the form, or a user the site
+    described through code (``external_id`` and ``custom_data``).
+    """
+
+    widget = ForeignKeyField(Widget, backref="clients", on_delete="CASCADE")
+    token_hash = CharField(unique=True, max_length=64)
+    contact = ForeignKeyField(Contact, null=True, backref="clients", on_delete="SET NULL")
+    is_guest = BooleanField(default=False)
+    external_id = CharField(null=True, max_length=255)
+    name = CharField(null=True, max_length=NAME_MAX_LENGTH)
+    email = CharField(null=True, max_length=EMAIL_MAX_LENGTH)
+    custom_data = TextField(null=True)
+    created_at = DateTimeField(default=utcnow)
+    last_seen_at = DateTimeField(default=utcnow)
+
+    @classmethod
+    def by_token(cls, widget, token):
+        """The widget's client holding this token, or None."""
+        return cls.get_or_none(cls.widget == widget, cls.token_hash == hash_token(token))
+
+    @classmethod
+    def for_token(cls, widget, token):
+        """The widget's client holding this token, created on first use."""
+        client = cls.by_token(widget, token)
+        if client is not None:
+            return client
+        try:
+            with database.atomic():
+                return cls.create(widget=widget, token_hash=hash_token(token))
+        except IntegrityError:  # a parallel request created it, or the token is another widget's
+            return cls.by_token(widget, token)
+
+    @property
+    def custom_fields(self):
+        """The extra fields the site passed through code, as a dict."""
+        return json.loads(self.custom_data) if self.custom_data else {}
+
+    @property
+    def display_name(self):
+        """How agents see this client: a contact's or site user's name, else "Visitor #N"."""
+        if self.contact_id:
+            return self.contact.name
+        if self.name:
+            return self.name
+        return f"Visitor #{self.id}"
+
+    @property
+    def display_email(self):
+        if self.contact_id:
+            return self.contact.email
+        return self.email
+
+    @property
+    def kind(self):
+        """A short word for how the client identified: contact, site user, guest or visitor."""
+        if self.contact_id:
+            return "contact"
+        if self.external_id:
+            return "site user"
+        if self.is_guest:
+            return "guest"
+        return "visitor"
+
+    def current_conversation(self):
+        """The client's open conversation, or None when they have not written yet."""
+        return (
+            self.conversations.where(Conversation.status == Conversation.OPEN)
+            .order_by(Conversation.id.desc())
+            .first()
+        )
+
+    def open_conversation(self):
+        """The conversation the client's next message goes to, started on their first message."""
+        return self.current_conversation() or Conversation.create(
+            widget=self.widget_id, client=self
+        )
+
+    def seen(self):
+        """Note that the client is here now."""
+        Client.update(last_seen_at=utcnow()).where(Client.id == self.id).execute()
+
+
+class Conversation(BaseModel):
+    """A thread of messages between one client and the support team."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+    widget = ForeignKeyField(Widget, backref="conversations", on_delete="CASCADE")
+    client = ForeignKeyField(Client, backref="conversations", on_delete="CASCADE")
+    status = CharField(max_length=10, default=OPEN)
+    created_at = DateTimeField(default=utcnow)
+    last_message_at = DateTimeField(default=utcnow, index=True)
+
+    @classmethod
+    def latest_first(cls):
+        """Every conversation with its client, the most recent activity first."""
+        return (
+            cls.select(cls, Client, Contact)
+            .join(Client)
+            .join(Contact, join_type="LEFT OUTER")
+            .order_by(cls.last_message_at.desc(), cls.id.desc())
+        )
+
+    def messages_in_order(self):
+        return self.messages.order_by(Message.created_at, Message.id)
+
+    def last_message(self):
+        return self.messages.order_by(Message.id.desc()).first()
+
+    def add_message(self, body, sender, agent=None, client_msg_id=None):
+        """Store a message once: a resend with the same client-made id returns the first one."""
+        if client_msg_id:
+            existing = self.messages.where(Message.client_msg_id == client_msg_id).first()
+            if existing:
+                return existing
+        now = utcnow()
+        try:
+            with database.atomic():
+                message = Message.create(
+                    conversation=self,
+                    sender=sender,
+                    agent=agent,
+                    body=body,
+                    client_msg_id=client_msg_id,
+                    created_at=now,
+                )
+                Conversation.update(last_message_at=now).where(Conversation.id == self.id).execute()
+        except IntegrityError:  # the same resend raced the first request
+            return self.messages.where(Message.client_msg_id == client_msg_id).get()
+        return message
+
+
+class Message(BaseModel):
+    """One message in a conversation, from the client or from an agent."""
+
+    FROM_CLIENT = "client"
+    FROM_AGENT = "agent"
+
+    conversation = ForeignKeyField(Conversation, backref="messages", on_delete="CASCADE")
+    sender = CharField(max_length=10)
+    agent = ForeignKeyField(Agent, null=True, backref="messages", on_delete="SET NULL")
+    body = TextField()
+    client_msg_id = CharField(null=True, max_length=64)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("conversation", "client_msg_id"), True),)
+
+    @property
+    def from_client(self):
+        return self.sender == self.FROM_CLIENT
+
+
+MODELS = [Widget, Agent, Contact, Client, Conversation, Message]
+
+
+def create_tables():
+    """Create any missing table; existing tables and their rows are left alone."""
+    with database.atomic():
+        database.create_tables(MODELS, safe=True)

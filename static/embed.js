@@ -1,0 +1,163 @@
+/* Frontdesk loader: the one script a site includes. It draws the launcher button and, when the
+   visitor opens it, the chat iframe. No framework; styles live in a shadow root so the host page's
+   CSS and ours never meet.
+
+     <script>window.frontdeskSettings = {widget: "KEY", custom_user_data: {id: "42", name: "Ada"}};</script>
+     <script src="https://chat.example.com/embed.js" async></script>
+
+   Then Frontdesk("update", {custom_user_data: {...}}), Frontdesk("logout"), Frontdesk("open"). */
+(function () {
+  "use strict";
+  if (window.Frontdesk && window.Frontdesk.loaded) return;
+
+  var script = document.currentScript;
+  var origin = new URL(script.src).origin;
+  var settings = window.frontdeskSettings || {};
+  var widgetKey = settings.widget || script.getAttribute("data-widget");
+  var userData = settings.custom_user_data || null;
+  var config = null;
+  var host, launcher, frame, frameReady = false, isOpen = false;
+
+  var STYLE = [
+    ":host{all:initial}",
+    ".launcher{position:fixed;right:20px;bottom:20px;z-index:2147483000;display:flex;align-items:center;gap:8px;",
+    "padding:0 20px 0 16px;height:52px;border:0;border-radius:26px;background:#2d5be3;color:#fff;",
+    "font:600 15px/1 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;cursor:pointer;",
+    "box-shadow:0 6px 20px rgba(20,40,120,.28);transition:transform .15s}",
+    ".launcher:hover{transform:translateY(-2px)}",
+    ".launcher:focus-visible{outline:3px solid #9db5ff;outline-offset:3px}",
+    ".launcher svg{width:24px;height:24px}",
+    ".launcher .close{display:none}",
+    ".launcher[aria-expanded=true] .open,.launcher[aria-expanded=true] .label{display:none}",
+    ".launcher[aria-expanded=true] .close{display:block}",
+    ".launcher[aria-expanded=true]{padding:0;width:52px;justify-content:center}",
+    "iframe{position:fixed;right:20px;bottom:84px;z-index:2147483000;width:380px;",
+    "height:min(640px,calc(100vh - 108px));border:0;border-radius:16px;background:#fff;",
+    "box-shadow:0 12px 40px rgba(15,23,42,.25);color-scheme:normal}",
+    "iframe[hidden]{display:none}",
+    "@media (max-width:480px){iframe{inset:0;width:100%;height:100%;border-radius:0}",
+    ".launcher[aria-expanded=true]{display:none}}",
+  ].join("");
+
+  var CHAT_ICON = '<svg class="open" viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
+  var CLOSE_ICON = '<svg class="close" viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6 6 18" stroke="currentColor" stroke-width="2.4" stroke-linecap="round"/></svg>';
+
+  function widgetUrl(path) {
+    return origin + "/widget/" + encodeURIComponent(widgetKey) + path;
+  }
+
+  function shouldShow() {
+    // "Through code": the chat exists only for the site's signed-in users.
+    return config && (config.auth_type !== "code" || Boolean(userData));
+  }
+
+  function draw() {
+    if (!shouldShow()) return remove();
+    if (host) return;
+    host = document.createElement("div");
+    host.id = "frontdesk-widget";
+    var root = host.attachShadow({ mode: "open" });
+    var style = document.createElement("style");
+    style.textContent = STYLE;
+    launcher = document.createElement("button");
+    launcher.type = "button";
+    launcher.className = "launcher";
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.setAttribute("aria-label", config.launcher_label);
+    launcher.innerHTML = CHAT_ICON + CLOSE_ICON + '<span class="label"></span>';
+    launcher.querySelector(".label").textContent = config.launcher_label;
+    launcher.addEventListener("click", function () { isOpen ? close() : open(); });
+    root.append(style, launcher);
+    document.body.appendChild(host);
+  }
+
+  function remove() {
+    if (host) host.remove();
+    host = launcher = frame = null;
+    frameReady = isOpen = false;
+  }
+
+  function open() {
+    draw();
+    if (!host) return;
+    if (!frame) {
+      frame = document.createElement("iframe");
+      frame.title = config.launcher_label;
+      frame.src = config.frame_url; // no user data here: it goes by postMessage
+      frame.setAttribute("allow", "clipboard-write");
+      host.shadowRoot.appendChild(frame);
+    }
+    frame.hidden = false;
+    isOpen = true;
+    launcher.setAttribute("aria-expanded", "true");
+    launcher.setAttribute("aria-label", config.close_label);
+  }
+
+  function close() {
+    if (!frame) return;
+    frame.hidden = true;
+    isOpen = false;
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.setAttribute("aria-label", config.launcher_label);
+    launcher.focus();
+  }
+
+  function sendUserData() {
+    if (frame && frameReady && userData) {
+      frame.contentWindow.postMessage({ type: "frontdesk:init", custom_user_data: userData }, origin);
+    }
+  }
+
+  window.addEventListener("message", function (event) {
+    if (!frame || event.origin !== origin || event.source !== frame.contentWindow) return;
+    var type = event.data && event.data.type;
+    if (type === "frontdesk:ready") {
+      frameReady = true;
+      sendUserData();
+    } else if (type === "frontdesk:close") {
+      close();
+    } else if (type === "frontdesk:forgotten") {
+      remove();
+      draw();
+    }
+  });
+
+  window.Frontdesk = function (command, options) {
+    options = options || {};
+    if (command === "update") {
+      if ("custom_user_data" in options) userData = options.custom_user_data || null;
+      draw();
+      sendUserData();
+    } else if (command === "logout") {
+      userData = null;
+      if (frame && frameReady) {
+        // The iframe forgets the visitor token, then says so; only then is it removed.
+        frame.contentWindow.postMessage({ type: "frontdesk:logout" }, origin);
+      } else {
+        remove();
+        draw();
+      }
+    } else if (command === "open") {
+      open();
+    } else if (command === "close") {
+      close();
+    }
+  };
+  window.Frontdesk.loaded = true;
+
+  if (!widgetKey) {
+    console.warn("Frontdesk: no widget key; set frontdeskSettings.widget or data-widget.");
+    return;
+  }
+  fetch(widgetUrl("/settings.json"), { credentials: "omit" })
+    .then(function (response) {
+      if (!response.ok) throw new Error("unknown widget key " + widgetKey);
+      return response.json();
+    })
+    .then(function (loaded) {
+      config = loaded;
+      if (document.body) draw();
+      else document.addEventListener("DOMContentLoaded", draw);
+    })
+    .catch(function (error) { console.warn("Frontdesk:", error.message); });
+})();

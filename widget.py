@@ -1,0 +1,299 @@
+"""The visitor-facing blueprint: the loader script, the iframe and the partials it swaps.
+
+The iframe runs on Frontdesk's origin inside a stranger's page, where its cookies are third-party
+and often dropped. So a visitor is recognised by a random token that the iframe keeps in its
+localStorage and sends as the ``X-Frontdesk-Token`` header on every request; nothing here reads a
+cookie, which is also why these routes need no CSRF token.
+"""
+
+import json
+import re
+import uuid
+
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+
+from forms import ContactForm, MessageForm
+from labels import Labels
+from models import (
+    AUTH_CODE,
+    AUTH_OPTIONAL_FORM,
+    EMAIL_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    Client,
+    Contact,
+    Message,
+    Widget,
+    database,
+)
+
+bp = Blueprint("widget", __name__)
+
+TOKEN_HEADER = "X-Frontdesk-Token"
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32,128}")
+CUSTOM_DATA_MAX_BYTES = 8192
+CUSTOM_FIELDS_MAX = 50
+
+
+class WidgetProblem(Exception):
+    """A request the widget refuses: shown inside the iframe as a notice, with a 4xx status."""
+
+    def __init__(self, status, label_key, widget=None):
+        super().__init__(label_key)
+        self.status = status
+        self.label_key = label_key
+        self.widget = widget
+
+
+@bp.errorhandler(WidgetProblem)
+def show_problem(problem):
+    """Render a refused request as a notice in the widget's language."""
+    labels = Labels(problem.widget.language if problem.widget else None)
+    return render_template("widget/_notice.html", labels=labels, message_key=problem.label_key), (
+        problem.status
+    )
+
+
+@bp.after_request
+def allow_framing(response):
+    """Widget pages are made to be framed by any site (allowed domains are a later setting)."""
+    response.headers.pop("X-Frame-Options", None)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def widget_or_404(key):
+    """The widget for ``key``, or a friendly 404 shown inside the iframe."""
+    widget = Widget.by_key(key)
+    if widget is None:
+        raise WidgetProblem(404, "error.widget_not_found")
+    return widget
+
+
+def visitor_token(widget):
+    """The token the iframe sent, checked for shape; a 400 notice when it is missing or odd."""
+    token = request.headers.get(TOKEN_HEADER, "")
+    if not TOKEN_PATTERN.fullmatch(token):
+        raise WidgetProblem(400, "error.no_storage", widget)
+    return token
+
+
+def current_client(widget):
+    """The client behind this request's token, or None before they first did anything."""
+    return Client.by_token(widget, visitor_token(widget))
+
+
+def can_chat(widget, client):
+    """Whether the widget's authentication type lets this client chat now."""
+    if widget.auth_type == AUTH_CODE:
+        return client is not None and client.external_id is not None
+    if widget.offers_form:
+        guest_ok = widget.auth_type == AUTH_OPTIONAL_FORM and client is not None and client.is_guest
+        return client is not None and (client.contact_id is not None or guest_ok)
+    return True
+
+
+def render_pane(widget, client, form=None, status=200):
+    """The partial the client should see now: sign-in notice, login form or chat."""
+    labels = Labels(widget.language)
+    if can_chat(widget, client):
+        return render_chat(widget, client, labels), status
+    if widget.auth_type == AUTH_CODE:
+        return render_template(
+            "widget/_notice.html", labels=labels, message_key="error.sign_in_needed"
+        ), (403 if status == 200 else status)
+    form = form or ContactForm(labels, formdata=None)
+    return render_template("widget/_contact_form.html", widget=widget, form=form, labels=labels), (
+        status
+    )
+
+
+def render_chat(widget, client, labels, composer=None):
+    """The chat pane: the client's messages in order and an empty composer."""
+    conversation = client.current_conversation() if client else None
+    messages = conversation.messages_in_order() if conversation else []
+    return render_template(
+        "widget/_chat.html",
+        widget=widget,
+        client=client,
+        labels=labels,
+        messages=messages,
+        composer=composer or new_composer(labels),
+    )
+
+
+def new_composer(labels):
+    """An empty message form holding a fresh id for the next message."""
+    return MessageForm(labels, formdata=None, data={"client_msg_id": uuid.uuid4().hex})
+
+
+def refuse_with_pane(widget, client, status=403):
+    """Answer a request that does not fit the widget's type with the pane that does fit."""
+    body, status = render_pane(widget, client, status=status)
+    response = make_response(body, status)
+    response.headers["HX-Retarget"] = "#pane"
+    response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+@bp.get("/embed.js")
+def embed_script():
+    """The loader a host page includes with one script tag."""
+    response = send_from_directory(current_app.static_folder, "embed.js", max_age=300)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/widget/<key>/settings.json")
+def loader_settings(key):
+    """What the loader needs before drawing anything: the type and the launcher's texts.
+
+    Public data only; readable from any origin.
+    """
+    widget = Widget.by_key(key)
+    if widget is None:
+        response = jsonify(error="unknown widget key")
+        response.status_code = 404
+    else:
+        labels = Labels(widget.language)
+        response = jsonify(
+            auth_type=widget.auth_type,
+            language=labels.code,
+            direction=labels.direction,
+            frame_url=url_for("widget.frame", key=key, _external=True),
+            launcher_label=labels("launcher.open"),
+            close_label=labels("launcher.close"),
+        )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/widget/<key>")
+def frame(key):
+    """The page inside the iframe; its pane loads once the visitor token is known."""
+    widget = Widget.by_key(key)
+    labels = Labels(widget.language if widget else None)
+    status = 200 if widget else 404
+    return render_template("widget/frame.html", widget=widget, labels=labels), status
+
+
+@bp.get("/widget/<key>/pane")
+def pane(key):
+    """The partial that fits the widget's type and the visitor's state."""
+    widget = widget_or_404(key)
+    client = current_client(widget)
+    if client:
+        client.seen()
+    return render_pane(widget, client)
+
+
+@bp.post("/widget/<key>/identify")
+def identify(key):
+    """Code type: take the user data the host page handed over by postMessage."""
+    widget = widget_or_404(key)
+    token = visitor_token(widget)
+    if widget.auth_type != AUTH_CODE:
+        raise WidgetProblem(409, "error.not_allowed", widget)
+    user = parse_custom_user_data(request.form.get("custom_user_data", ""), widget)
+    client = Client.by_token(widget, token)
+    if client and client.external_id not in (None, user["id"]):
+        # This browser's token belongs to another site user: the iframe starts a new token.
+        raise WidgetProblem(409, "error.user_data_invalid", widget)
+    with database.atomic():
+        client = client or Client.for_token(widget, token)
+        client.external_id = user.pop("id")
+        client.name = user.pop("name", None)
+        client.email = user.pop("email", None)
+        client.custom_data = json.dumps(user) if user else None
+        client.save()
+    return render_chat(widget, client, Labels(widget.language))
+
+
+def parse_custom_user_data(raw, widget):
+    """The host page's ``custom_user_data`` as a dict of short strings with an ``id``.
+
+    Nothing from a host page is trusted: the size, the shape and every value are checked.
+    """
+    if len(raw.encode()) > CUSTOM_DATA_MAX_BYTES:
+        raise WidgetProblem(413, "error.user_data_invalid", widget)
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or len(data) > CUSTOM_FIELDS_MAX:
+        raise WidgetProblem(422, "error.user_data_invalid", widget)
+    user = {}
+    for field, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            continue  # nested objects and nulls are dropped, not stored half-understood
+        user[str(field)[:64]] = str(value)[:500]
+    if not user.get("id", "").strip():
+        raise WidgetProblem(422, "error.user_data_invalid", widget)
+    user["id"] = user["id"].strip()[:255]
+    for field, limit in (("name", NAME_MAX_LENGTH), ("email", EMAIL_MAX_LENGTH)):
+        if field in user:
+            user[field] = user[field].strip()[:limit] or None
+    return user
+
+
+@bp.post("/widget/<key>/contact")
+def submit_contact(key):
+    """Form types: save the client as a contact (one per email) and open the chat."""
+    widget = widget_or_404(key)
+    token = visitor_token(widget)
+    if not widget.offers_form:
+        raise WidgetProblem(409, "error.not_allowed", widget)
+    labels = Labels(widget.language)
+    form = ContactForm(labels)
+    if not form.validate():
+        return render_pane(widget, Client.by_token(widget, token), form=form, status=422)
+    with database.atomic():
+        client = Client.for_token(widget, token)
+        client.contact = Contact.upsert(widget, form.name.data, form.email.data)
+        client.save()
+    return render_chat(widget, client, labels)
+
+
+@bp.post("/widget/<key>/guest")
+def continue_as_guest(key):
+    """Optional form type: chat without giving a name or email."""
+    widget = widget_or_404(key)
+    token = visitor_token(widget)
+    if widget.auth_type != AUTH_OPTIONAL_FORM:
+        raise WidgetProblem(409, "error.not_allowed", widget)
+    with database.atomic():
+        client = Client.for_token(widget, token)
+        client.is_guest = True
+        client.save()
+    return render_chat(widget, client, Labels(widget.language))
+
+
+@bp.post("/widget/<key>/messages")
+def send_message(key):
+    """Store the client's message and answer with it and a fresh composer."""
+    widget = widget_or_404(key)
+    token = visitor_token(widget)
+    client = Client.by_token(widget, token)
+    if not can_chat(widget, client):
+        return refuse_with_pane(widget, client)
+    labels = Labels(widget.language)
+    form = MessageForm(labels)
+    if not form.validate():
+        return render_template("widget/_composer.html", form=form, labels=labels), 422
+    with database.atomic():
+        client = client or Client.for_token(widget, token)
+        message = client.open_conversation().add_message(
+            form.body.data, Message.FROM_CLIENT, client_msg_id=form.client_msg_id.data or None
+        )
+    return render_template(
+        "widget/_sent.html", message=message, labels=labels, composer=new_composer(labels)
+    )
