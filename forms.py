@@ -12,6 +12,7 @@ from wtforms import (
     HiddenField,
     PasswordField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -99,14 +100,14 @@ class WidgetGeneralForm(FlaskForm):
     )
     auth_type = RadioField(
         "Client authentication type",
-        choices=AUTH_TYPES,
+        choices=[SelectChoice(value, label) for value, label in AUTH_TYPES],
         validators=[InputRequired("Choose how clients identify.")],
     )
     language = SelectField("Widget language")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.language.choices = language_choices()
+        self.language.choices = [SelectChoice(code, name) for code, name in language_choices()]
 
 
 class ReplyForm(FlaskForm):

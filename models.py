@@ -16,6 +16,7 @@ from peewee import (
     DatabaseProxy,
     DateTimeField,
     ForeignKeyField,
+    JOIN,
     IntegrityError,
     Model,
     TextField,
@@ -173,7 +174,7 @@ class Client(BaseModel):
     """
 
     widget = ForeignKeyField(Widget, backref="clients", on_delete="CASCADE")
-    token_hash = CharField(unique=True, max_length=64)
+    token_hash = CharField(max_length=64)
     contact = ForeignKeyField(Contact, null=True, backref="clients", on_delete="SET NULL")
     is_guest = BooleanField(default=False)
     external_id = CharField(null=True, max_length=255)
@@ -182,6 +183,9 @@ class Client(BaseModel):
     custom_data = TextField(null=True)
     created_at = DateTimeField(default=utcnow)
     last_seen_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("widget", "token_hash"), True),)
 
     @classmethod
     def by_token(cls, widget, token):
@@ -197,8 +201,8 @@ class Client(BaseModel):
         try:
             with database.atomic():
                 return cls.create(widget=widget, token_hash=hash_token(token))
-        except IntegrityError:  # a parallel request created it, or the token is another widget's
-            return cls.by_token(widget, token)
+        except IntegrityError:  # a parallel request created it first
+            return cls.get(cls.widget == widget, cls.token_hash == hash_token(token))
 
     @property
     def custom_fields(self):
@@ -268,7 +272,7 @@ class Conversation(BaseModel):
         return (
             cls.select(cls, Client, Contact)
             .join(Client)
-            .join(Contact, join_type="LEFT OUTER")
+            .join(Contact, JOIN.LEFT_OUTER)
             .order_by(cls.last_message_at.desc(), cls.id.desc())
         )
 
