@@ -71,7 +71,7 @@ def test_saving_the_type_applies_to_the_next_widget(admin, client, widget):
     assert b"<html" not in response.data  # the partial alone, for htmx to swap
     assert Widget.get_by_id(widget.id).auth_type == AUTH_FORM
     pane = client.get(f"/widget/{widget.key}/pane", headers=visitor_headers())
-    assert "E-Mail".encode() in pane.data
+    assert b"E-Mail" in pane.data
 
 
 @pytest.mark.parametrize(

@@ -162,7 +162,7 @@ def test_overlong_message_keeps_what_was_typed(client, widget):
 def test_errors_follow_the_widget_language(client, widget):
     set_auth_type(widget, AUTH_NONE, "de")
     response = send(client, widget, secrets.token_hex(24), "")
-    assert "Bitte schreib zuerst eine Nachricht.".encode() in response.data
+    assert b"Bitte schreib zuerst eine Nachricht." in response.data
 
 
 # --- through form ------------------------------------------------------------------------------
