@@ -125,6 +125,8 @@ def register_pages(app):
     @app.errorhandler(HTTPException)
     def http_error(error):
         """A plain page (or fragment, for htmx) saying what happened, with the right status."""
+        if request.headers.get(widget.TOKEN_HEADER):  # from inside the widget: its own notice
+            return widget.show_http_error(error)
         template = "_error.html" if request.headers.get("HX-Request") else "error.html"
         return render_template(template, status=error.code, message=error.description), error.code
 

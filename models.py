@@ -11,12 +11,12 @@ import secrets
 
 from flask_login import UserMixin
 from peewee import (
+    JOIN,
     BooleanField,
     CharField,
     DatabaseProxy,
     DateTimeField,
     ForeignKeyField,
-    JOIN,
     IntegrityError,
     Model,
     TextField,

@@ -20,6 +20,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from werkzeug.exceptions import HTTPException
 
 from forms import ContactForm, MessageForm
 from labels import Labels
@@ -60,6 +61,14 @@ def show_problem(problem):
     return render_template("widget/_notice.html", labels=labels, message_key=problem.label_key), (
         problem.status
     )
+
+
+@bp.errorhandler(HTTPException)
+def show_http_error(error):
+    """Any other refusal (too large, wrong method, a crash) as a notice the visitor can read."""
+    widget = Widget.by_key(request.view_args.get("key", "")) if request.view_args else None
+    key = "error.widget_not_found" if error.code == 404 else "error.generic"
+    return show_problem(WidgetProblem(error.code, key, widget))
 
 
 @bp.after_request

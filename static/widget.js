@@ -97,6 +97,9 @@
   }
   var keepTyping = false; // put the cursor back in the new message box after a send
   document.addEventListener("htmx:error", function (event) { sendError(event, true); });
+  document.addEventListener("htmx:response:error", function (event) {
+    if (event.detail.ctx.response && event.detail.ctx.response.status >= 500) sendError(event, true);
+  });
   document.addEventListener("htmx:before:request", function (event) {
     sendError(event, false);
     var active = document.activeElement;

@@ -393,3 +393,9 @@ def test_changing_the_type_applies_to_the_next_pane(client, widget):
     assert b'id="composer"' in client.get(url(widget, "/pane"), headers=visitor_headers(token)).data
     set_auth_type(widget, AUTH_FORM)
     assert b'name="email"' in client.get(url(widget, "/pane"), headers=visitor_headers(token)).data
+
+
+def test_wrong_method_in_the_widget_is_a_readable_notice(client, widget):
+    response = client.get(url(widget, "/messages"), headers=visitor_headers())
+    assert response.status_code == 405
+    assert b"Something went wrong. Please try again." in response.data
