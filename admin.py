@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from events import broker, event_stream, format_event, last_event_id
 from forms import LoginForm, ReplyForm, WidgetGeneralForm
 from models import AUTH_TYPE_HELP, Agent, Conversation, Message, Widget, database
 
@@ -23,6 +24,14 @@ def forbid_framing(response):
     response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.context_processor
+def unread_conversations():
+    """The number the page title shows: open conversations with unread client messages."""
+    if current_user.is_authenticated:
+        return {"unread_total": Conversation.unread_count(current_user)}
+    return {"unread_total": 0}
 
 
 def admin_required(view):
@@ -74,36 +83,116 @@ def logout():
     return redirect(url_for("admin.login"))
 
 
+INBOX_TABS = {"open": Conversation.OPEN, "closed": Conversation.CLOSED}
+
+
+def inbox_status():
+    """The inbox tab named in the URL (``?status=closed``), open by default."""
+    return INBOX_TABS.get(request.args.get("status"), Conversation.OPEN)
+
+
 @bp.get("/")
 @login_required
 def inbox():
-    """Every conversation, the latest activity first, with who the client is."""
-    conversations = list(Conversation.latest_first())
-    return render_template("admin/inbox.html", conversations=conversations)
+    """Open (or closed) conversations, the latest activity first, with unread counts."""
+    status = inbox_status()
+    conversations = list(Conversation.inbox(current_user, status))
+    template = "admin/_inbox_list.html" if request.headers.get("HX-Request") else None
+    return render_template(
+        template or "admin/inbox.html", conversations=conversations, status=status
+    )
+
+
+@bp.get("/live")
+@login_required
+def live():
+    """One stream per admin page: inbox changes, and the open conversation's new messages.
+
+    Unnamed events are messages by others (id = message id, replayed after ``Last-Event-ID``);
+    named ``inbox-changed`` events carry the number of conversations with unread messages.
+    """
+    agent = current_user._get_current_object()
+    viewed = None
+    if request.args.get("conversation", "").isdigit():
+        viewed = Conversation.get_or_none(Conversation.id == int(request.args["conversation"]))
+    position = {"after": last_event_id(request), "first": True}
+
+    def read_new():
+        events = []
+        if viewed is not None:
+            messages = list(viewed.messages_for_agent_after(agent, position["after"]))
+            for message in messages:
+                html = render_template("admin/_message.html", message=message, conversation=viewed)
+                events.append(format_event(html, event_id=message.id))
+            if messages:
+                position["after"] = messages[-1].id
+                viewed.mark_read(agent, position["after"])
+        if not position["first"]:
+            events.append(
+                format_event(str(Conversation.unread_count(agent)), event="inbox-changed")
+            )
+        position["first"] = False
+        return "".join(events)
+
+    topics = ("inbox", f"conversation:{viewed.id}") if viewed else ("inbox",)
+    return event_stream(topics, read_new)
+
+
+def conversation_or_404(conversation_id):
+    return Conversation.get_or_none(Conversation.id == conversation_id) or abort(404)
 
 
 @bp.get("/conversations/<int:conversation_id>")
 @login_required
 def conversation(conversation_id):
-    """One conversation's messages, who the client is, and a reply box."""
-    found = Conversation.get_or_none(Conversation.id == conversation_id) or abort(404)
+    """One conversation's messages, everything known about the client, a reply box."""
+    found = conversation_or_404(conversation_id)
+    messages = list(found.messages_in_order())
+    found.mark_read(current_user.id)
+    broker.publish("inbox")  # other tabs of this agent update their unread counts
     return render_template(
-        "admin/conversation.html", conversation=found, client=found.client, form=ReplyForm()
+        "admin/conversation.html",
+        conversation=found,
+        client=found.client,
+        messages=messages,
+        last_id=messages[-1].id if messages else 0,
+        form=ReplyForm(),
     )
 
 
 @bp.post("/conversations/<int:conversation_id>/reply")
 @login_required
 def reply(conversation_id):
-    """Store an agent's reply; the client sees it on their next load of the widget."""
-    found = Conversation.get_or_none(Conversation.id == conversation_id) or abort(404)
+    """Store an agent's reply; it reaches the client's widget live."""
+    found = conversation_or_404(conversation_id)
     form = ReplyForm()
     if not form.validate():
         return render_template("admin/_reply.html", conversation=found, form=form), 422
-    message = found.add_message(form.body.data.strip(), Message.FROM_AGENT, agent=current_user.id)
+    with database.atomic():
+        if not found.is_open:  # answering a closed conversation opens it again
+            found.set_status(Conversation.OPEN, current_user.id)
+        message = found.add_message(
+            form.body.data.strip(), Message.FROM_AGENT, agent=current_user.id
+        )
+        found.mark_read(current_user.id, message.id)
+    broker.publish(*found.topics)
     return render_template(
         "admin/_reply_sent.html", conversation=found, message=message, form=ReplyForm(formdata=None)
     )
+
+
+@bp.post("/conversations/<int:conversation_id>/status")
+@login_required
+def set_status(conversation_id):
+    """Close or reopen a conversation; the client sees it at once."""
+    found = conversation_or_404(conversation_id)
+    status = request.form.get("status")
+    if status not in (Conversation.OPEN, Conversation.CLOSED):
+        abort(400, "Choose open or closed.")
+    found.set_status(status, current_user.id)
+    broker.publish(*found.topics)
+    flash("Conversation closed." if status == Conversation.CLOSED else "Conversation reopened.")
+    return redirect(url_for("admin.conversation", conversation_id=found.id))
 
 
 @bp.get("/widgets/")

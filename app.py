@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 import admin
+import team  # noqa: F401  (registers the people pages on the admin blueprint)
 import widget
 from labels import labels_cli
 from models import Agent, Widget, connect_database, create_tables, database
@@ -60,6 +61,7 @@ def create_app(test_config=None):
     app.cli.add_command(labels_cli)
     app.cli.add_command(init_db_command)
     app.cli.add_command(create_admin_command)
+    app.cli.add_command(create_agent_command)
     register_request_hooks(app)
     register_pages(app)
     return app
@@ -178,15 +180,28 @@ def init_db_command():
         click.echo(f"Admin created: admin@example.com / {generated}  (shown once; keep it)")
 
 
+def add_person(email, name, password, is_admin):
+    """Create an agent from the command line, refusing a taken email."""
+    create_tables()
+    if Agent.by_email(email):
+        raise click.ClickException(f"{email} already has an account.")
+    Agent.create_with_password(email, name, password, is_admin=is_admin)
+    click.echo(f"Created {'admin' if is_admin else 'agent'} {email}.")
+
+
 @click.command("create-admin")
 @click.option("--email", prompt=True)
 @click.option("--name", prompt=True)
 @click.password_option()
-@click.option("--agent", is_flag=True, help="Create a support agent without admin rights.")
-def create_admin_command(email, name, password, agent):
-    """Add a person who can sign in to the admin."""
-    create_tables()
-    if Agent.by_email(email):
-        raise click.ClickException(f"{email} already has an account.")
-    Agent.create_with_password(email, name, password, is_admin=not agent)
-    click.echo(f"Created {'agent' if agent else 'admin'} {email}.")
+def create_admin_command(email, name, password):
+    """Add an admin: answers chats, changes settings, manages agents."""
+    add_person(email, name, password, is_admin=True)
+
+
+@click.command("create-agent")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.password_option()
+def create_agent_command(email, name, password):
+    """Add a support agent without admin rights."""
+    add_person(email, name, password, is_admin=False)

@@ -123,3 +123,30 @@ class ReplyForm(FlaskForm):
             ),
         ],
     )
+
+
+class AgentForm(FlaskForm):
+    """Administration > Agents: add a member of the support team."""
+
+    name = StringField(
+        "Name",
+        validators=[
+            DataRequired("Enter the agent's name."),
+            Length(max=NAME_MAX_LENGTH, message="Keep the name under 100 characters."),
+        ],
+    )
+    email = EmailField("Email", validators=[DataRequired("Enter an email."), Email()])
+    password = PasswordField(
+        "Password",
+        validators=[
+            DataRequired("Choose a password."),
+            Length(min=10, message="Use at least 10 characters."),
+        ],
+    )
+    is_admin = BooleanField("Admin rights (can change settings and manage agents)")
+
+    def validate_email(self, field):
+        from models import Agent
+
+        if Agent.by_email(field.data):
+            raise ValidationError("An agent with this email already exists.")

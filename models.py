@@ -12,6 +12,7 @@ import secrets
 from flask_login import UserMixin
 from peewee import (
     JOIN,
+    BigIntegerField,
     BooleanField,
     CharField,
     DatabaseProxy,
@@ -129,6 +130,19 @@ class Agent(UserMixin, BaseModel):
         return cls.get_or_none(fn.LOWER(cls.email) == email.strip().lower())
 
     @classmethod
+    def team(cls):
+        """Everyone who can sign in, admins first, then by name."""
+        return cls.select().order_by(cls.is_admin.desc(), cls.name)
+
+    @classmethod
+    def active_admin_count(cls):
+        return cls.select().where(cls.is_admin & cls.active).count()
+
+    def is_last_active_admin(self):
+        """Whether taking admin rights or access from this agent would leave nobody in charge."""
+        return self.is_admin and self.active and Agent.active_admin_count() <= 1
+
+    @classmethod
     def create_with_password(cls, email, name, password, is_admin=False):
         agent = cls(email=email.strip().lower(), name=name, is_admin=is_admin)
         agent.set_password(password)
@@ -147,6 +161,24 @@ class Contact(BaseModel):
 
     class Meta:
         indexes = ((("widget", "email"), True),)
+
+    @classmethod
+    def search(cls, query=""):
+        """Contacts whose name or email contains ``query`` (any case), most recent first."""
+        found = cls.select().order_by(cls.updated_at.desc(), cls.id.desc())
+        query = query.strip()
+        if query:
+            found = found.where(cls.name.contains(query) | cls.email.contains(query))
+        return found
+
+    def conversations(self):
+        """Every conversation of every browser that identified as this contact, newest first."""
+        return (
+            Conversation.select(Conversation, Client)
+            .join(Client)
+            .where(Client.contact == self.id)
+            .order_by(Conversation.last_message_at.desc())
+        )
 
     @classmethod
     def upsert(cls, widget, name, email):
@@ -243,10 +275,17 @@ class Client(BaseModel):
             .first()
         )
 
-    def open_conversation(self):
+    def latest_conversation(self):
+        """The conversation the widget shows: the newest, open or closed."""
+        return self.conversations.order_by(Conversation.id.desc()).first()
+
+    def open_conversation(self, page_url=None, browser_language=None):
         """The conversation the client's next message goes to, started on their first message."""
         return self.current_conversation() or Conversation.create(
-            widget=self.widget_id, client=self
+            widget=self.widget_id,
+            client=self,
+            page_url=page_url,
+            browser_language=browser_language,
         )
 
     def seen(self):
@@ -265,25 +304,68 @@ class Conversation(BaseModel):
     status = CharField(max_length=10, default=OPEN)
     created_at = DateTimeField(default=utcnow)
     last_message_at = DateTimeField(default=utcnow, index=True)
+    page_url = CharField(null=True, max_length=1000)
+    browser_language = CharField(null=True, max_length=35)
+
+    @property
+    def is_open(self):
+        return self.status == self.OPEN
+
+    @property
+    def topics(self):
+        """The live-update topics a change to this conversation concerns."""
+        return (f"conversation:{self.id}", f"client:{self.client_id}", "inbox")
 
     @classmethod
-    def latest_first(cls):
-        """Every conversation with its client, the most recent activity first."""
+    def inbox(cls, agent, status=OPEN):
+        """Conversations with this status, latest activity first, with the agent's unread count."""
+        unread = (
+            Message.select(fn.COUNT(Message.id))
+            .join(
+                ReadMark,
+                JOIN.LEFT_OUTER,
+                on=((ReadMark.conversation == Message.conversation) & (ReadMark.agent == agent.id)),
+            )
+            .where(
+                (Message.conversation == cls.id)
+                & (Message.sender == Message.FROM_CLIENT)
+                & (Message.id > fn.COALESCE(ReadMark.last_read_id, 0))
+            )
+        )
         return (
-            cls.select(cls, Client, Contact)
+            cls.select(cls, Client, Contact, unread.alias("unread"))
             .join(Client)
             .join(Contact, JOIN.LEFT_OUTER)
+            .where(cls.status == status)
             .order_by(cls.last_message_at.desc(), cls.id.desc())
         )
 
+    @classmethod
+    def unread_count(cls, agent):
+        """How many open conversations have client messages this agent has not read."""
+        return sum(1 for conversation in cls.inbox(agent) if conversation.unread)
+
     def messages_in_order(self):
-        return self.messages.order_by(Message.created_at, Message.id)
+        return self.messages.order_by(Message.id)
 
     def last_message(self):
-        return self.messages.order_by(Message.id.desc()).first()
+        return (
+            self.messages.where(Message.sender != Message.FROM_SYSTEM)
+            .order_by(Message.id.desc())
+            .first()
+        )
+
+    def messages_for_agent_after(self, agent, after):
+        """What an agent viewing this conversation has not been shown: others' messages."""
+        return self.messages.where(
+            (Message.id > after) & ((Message.agent.is_null()) | (Message.agent != agent.id))
+        ).order_by(Message.id)
 
     def add_message(self, body, sender, agent=None, client_msg_id=None):
-        """Store a message once: a resend with the same client-made id returns the first one."""
+        """Store a message once: a resend with the same client-made id returns the first one.
+
+        The caller publishes ``self.topics`` once its transaction is committed.
+        """
         if client_msg_id:
             existing = self.messages.where(Message.client_msg_id == client_msg_id).first()
             if existing:
@@ -304,12 +386,35 @@ class Conversation(BaseModel):
             return self.messages.where(Message.client_msg_id == client_msg_id).get()
         return message
 
+    def set_status(self, status, agent):
+        """Close or reopen, leaving a system message both sides see in the thread."""
+        if self.status == status:
+            return None
+        with database.atomic():
+            self.status = status
+            self.save()
+            return self.add_message(status, Message.FROM_SYSTEM, agent=agent)
+
+    def mark_read(self, agent, upto=None):
+        """Note that the agent has seen this conversation up to message ``upto`` (default: all)."""
+        if upto is None:
+            last = self.messages.order_by(Message.id.desc()).first()
+            upto = last.id if last else 0
+        with database.atomic():
+            mark, created = ReadMark.get_or_create(
+                agent=agent, conversation=self, defaults={"last_read_id": upto}
+            )
+            if not created and mark.last_read_id < upto:
+                mark.last_read_id = upto
+                mark.save()
+
 
 class Message(BaseModel):
     """One message in a conversation, from the client or from an agent."""
 
     FROM_CLIENT = "client"
     FROM_AGENT = "agent"
+    FROM_SYSTEM = "system"  # body is the conversation's new status: "closed" or "open"
 
     conversation = ForeignKeyField(Conversation, backref="messages", on_delete="CASCADE")
     sender = CharField(max_length=10)
@@ -325,8 +430,45 @@ class Message(BaseModel):
     def from_client(self):
         return self.sender == self.FROM_CLIENT
 
+    @property
+    def is_system(self):
+        return self.sender == self.FROM_SYSTEM
 
-MODELS = [Widget, Agent, Contact, Client, Conversation, Message]
+    @classmethod
+    def last_id_for(cls, client):
+        """The client's newest message id, in any conversation: where their stream starts."""
+        if client is None:
+            return 0
+        newest = cls.select(fn.MAX(cls.id)).join(Conversation)
+        return newest.where(Conversation.client == client.id).scalar() or 0
+
+    @classmethod
+    def for_client_after(cls, client, after):
+        """What the client's widget has not shown yet: agents' and system messages."""
+        return (
+            cls.select()
+            .join(Conversation)
+            .where(
+                (Conversation.client == client.id)
+                & (cls.id > after)
+                & (cls.sender != cls.FROM_CLIENT)
+            )
+            .order_by(cls.id)
+        )
+
+
+class ReadMark(BaseModel):
+    """How far an agent has read a conversation: the source of unread counts."""
+
+    agent = ForeignKeyField(Agent, backref="read_marks", on_delete="CASCADE")
+    conversation = ForeignKeyField(Conversation, backref="read_marks", on_delete="CASCADE")
+    last_read_id = BigIntegerField(default=0)
+
+    class Meta:
+        indexes = ((("agent", "conversation"), True),)
+
+
+MODELS = [Widget, Agent, Contact, Client, Conversation, Message, ReadMark]
 
 
 def create_tables():

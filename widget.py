@@ -22,6 +22,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
+from events import broker, event_stream, format_event, last_event_id
 from forms import ContactForm, MessageForm
 from labels import Labels
 from models import (
@@ -39,6 +40,7 @@ from models import (
 bp = Blueprint("widget", __name__)
 
 TOKEN_HEADER = "X-Frontdesk-Token"
+PAGE_HEADER = "X-Frontdesk-Page"
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32,128}")
 CUSTOM_DATA_MAX_BYTES = 8192
 CUSTOM_FIELDS_MAX = 50
@@ -125,16 +127,18 @@ def render_pane(widget, client, form=None, status=200):
     )
 
 
-def render_chat(widget, client, labels, composer=None):
-    """The chat pane: the client's messages in order and an empty composer."""
-    conversation = client.current_conversation() if client else None
-    messages = conversation.messages_in_order() if conversation else []
+def render_chat(widget, client, labels, composer=None, fresh=False):
+    """The chat pane: the client's latest conversation (unless ``fresh``) and a composer."""
+    conversation = None if fresh or client is None else client.latest_conversation()
+    messages = list(conversation.messages_in_order()) if conversation else []
     return render_template(
         "widget/_chat.html",
         widget=widget,
         client=client,
         labels=labels,
+        conversation=conversation,
         messages=messages,
+        last_id=Message.last_id_for(client),
         composer=composer or new_composer(labels),
     )
 
@@ -202,6 +206,8 @@ def pane(key):
     client = current_client(widget)
     if client:
         client.seen()
+    if request.args.get("fresh") and can_chat(widget, client):
+        return render_chat(widget, client, Labels(widget.language), fresh=True)
     return render_pane(widget, client)
 
 
@@ -297,12 +303,67 @@ def send_message(key):
     labels = Labels(widget.language)
     form = MessageForm(labels)
     if not form.validate():
-        return render_template("widget/_composer.html", form=form, labels=labels), 422
+        return render_template(
+            "widget/_composer.html", widget=widget, form=form, labels=labels
+        ), 422
+    first_message = client is None
     with database.atomic():
         client = client or Client.for_token(widget, token)
-        message = client.open_conversation().add_message(
+        conversation = client.open_conversation(host_page_url(), browser_language())
+        message = conversation.add_message(
             form.body.data, Message.FROM_CLIENT, client_msg_id=form.client_msg_id.data or None
         )
+    broker.publish(*conversation.topics)
     return render_template(
-        "widget/_sent.html", message=message, labels=labels, composer=new_composer(labels)
+        "widget/_sent.html",
+        widget=widget,
+        message=message,
+        labels=labels,
+        composer=new_composer(labels),
+        start_stream=first_message,
+        last_id=message.id,
     )
+
+
+def host_page_url():
+    """The host page the visitor chats from, as the loader reported it (http(s) only)."""
+    url = request.headers.get(PAGE_HEADER, "")
+    return url[:1000] if url.startswith(("https://", "http://")) else None
+
+
+def browser_language():
+    """The visitor's preferred language, as their browser states it."""
+    preferred = request.accept_languages.values()
+    first = next(iter(preferred), None)
+    return first[:35] if first else None
+
+
+@bp.get("/widget/<key>/stream")
+def stream(key):
+    """Server-Sent Events: agents' replies and status changes in the client's conversations.
+
+    Each event's id is the message id; a reconnect names the last one in ``Last-Event-ID`` and
+    gets everything after it, once.
+    """
+    widget = widget_or_404(key)
+    client = current_client(widget)
+    if client is None or not can_chat(widget, client):
+        raise WidgetProblem(403, "error.not_allowed", widget)
+    labels = Labels(widget.language)
+    position = {"after": last_event_id(request)}
+
+    def read_new():
+        events = []
+        for message in Message.for_client_after(client, position["after"]):
+            html = render_template(
+                "widget/_live_message.html",
+                widget=widget,
+                message=message,
+                labels=labels,
+                new_composer=new_composer,
+            )
+            events.append(format_event(html, event_id=message.id))
+            position["after"] = message.id
+        return "".join(events)
+
+    return event_stream((f"client:{client.id}",), read_new)

@@ -102,9 +102,33 @@
     launcher.focus();
   }
 
-  function sendUserData() {
-    if (frame && frameReady && userData) {
-      frame.contentWindow.postMessage({ type: "frontdesk:init", custom_user_data: userData }, origin);
+  var tokenKey = "frontdesk:" + widgetKey;
+  var needsToken = false; // the iframe may not keep storage: then this page keeps its token
+
+  function hostToken() {
+    try {
+      var token = localStorage.getItem(tokenKey);
+      if (!token) {
+        var bytes = new Uint8Array(24);
+        crypto.getRandomValues(bytes);
+        token = Array.from(bytes, function (b) { return b.toString(16).padStart(2, "0"); }).join("");
+        localStorage.setItem(tokenKey, token);
+      }
+      return token;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function forgetHostToken() {
+    try { localStorage.removeItem(tokenKey); } catch (error) { /* nothing kept */ }
+  }
+
+  function sendInit() {
+    if (frame && frameReady) {
+      var message = { type: "frontdesk:init", page_url: location.href, custom_user_data: userData };
+      if (needsToken) message.token = hostToken();
+      frame.contentWindow.postMessage(message, origin);
     }
   }
 
@@ -113,7 +137,8 @@
     var type = event.data && event.data.type;
     if (type === "frontdesk:ready") {
       frameReady = true;
-      sendUserData();
+      needsToken = Boolean(event.data.needs_token);
+      sendInit();
     } else if (type === "frontdesk:close") {
       close();
     } else if (type === "frontdesk:forgotten") {
@@ -127,9 +152,10 @@
     if (command === "update") {
       if ("custom_user_data" in options) userData = options.custom_user_data || null;
       draw();
-      sendUserData();
+      sendInit();
     } else if (command === "logout") {
       userData = null;
+      forgetHostToken();
       if (frame && frameReady) {
         // The iframe forgets the visitor token, then says so; only then is it removed.
         frame.contentWindow.postMessage({ type: "frontdesk:logout" }, origin);

@@ -1,28 +1,39 @@
 /* Frontdesk widget glue, inside the iframe: the visitor token, the handshake with the host page,
-   Enter to send, and local times. Everything else is htmx. */
+   and local times. Everything else is htmx (and enter-sends.js). */
 (function () {
   "use strict";
 
   var keyMeta = document.querySelector('meta[name="frontdesk-widget"]');
   if (!keyMeta) return; // unknown widget: the page shows its notice and does nothing else
   var storageKey = "frontdesk:" + keyMeta.content;
-  var memory = {}; // used when the browser refuses localStorage
+
+  // Browsers that block third-party storage (Chrome with third-party cookies blocked, say) refuse
+  // the iframe its localStorage. Then the host page keeps the token in its own, first-party
+  // storage and hands it over with the handshake; the pane waits for it.
+  var storageWorks = (function () {
+    try {
+      window.localStorage.setItem(storageKey + ":probe", "1");
+      window.localStorage.removeItem(storageKey + ":probe");
+      return true;
+    } catch (error) {
+      return false;
+    }
+  })();
+  var embedded = window.parent !== window;
+  var memory = {};
 
   function loadState() {
+    if (!storageWorks) return memory;
     try {
       return JSON.parse(window.localStorage.getItem(storageKey)) || {};
     } catch (error) {
-      return memory;
+      return {};
     }
   }
 
   function saveState(state) {
     memory = state;
-    try {
-      window.localStorage.setItem(storageKey, JSON.stringify(state));
-    } catch (error) {
-      /* storage blocked: the token lives as long as this page */
-    }
+    if (storageWorks) window.localStorage.setItem(storageKey, JSON.stringify(state));
   }
 
   function newToken() {
@@ -37,9 +48,20 @@
     saveState(state);
   }
 
+  var started = false;
+  function start() {
+    if (started) return;
+    started = true;
+    var pane = document.getElementById("pane");
+    if (pane) htmx.trigger(pane, "frontdesk:start");
+  }
+
   // The token travels as a header on every htmx request: third-party cookies are not relied on.
+  var hostPage = ""; // the host page's address, from the loader: the agent sees where a chat began
   document.addEventListener("htmx:config:request", function (event) {
-    event.detail.ctx.request.headers["X-Frontdesk-Token"] = state.token;
+    var headers = event.detail.ctx.request.headers;
+    headers["X-Frontdesk-Token"] = state.token;
+    if (hostPage) headers["X-Frontdesk-Page"] = hostPage;
   });
 
   // Code type: the host page hands the user's data over by postMessage, never in a URL.
@@ -63,7 +85,15 @@
 
   window.addEventListener("message", function (event) {
     if (event.source !== window.parent || !event.data || typeof event.data !== "object") return;
-    if (event.data.type === "frontdesk:init") identify(event.data.custom_user_data);
+    if (event.data.type === "frontdesk:init") {
+      if (typeof event.data.page_url === "string") hostPage = event.data.page_url.slice(0, 1000);
+      var handed = event.data.token;
+      if (!storageWorks && typeof handed === "string" && /^[0-9a-f]{48}$/.test(handed)) {
+        state = { token: handed, userId: state.userId };
+      }
+      start();
+      if (event.data.custom_user_data) identify(event.data.custom_user_data);
+    }
     if (event.data.type === "frontdesk:logout") {
       forget();
       tellHost("frontdesk:forgotten");
@@ -76,17 +106,6 @@
 
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-minimize]")) tellHost("frontdesk:close");
-  });
-
-  // Enter sends, Shift+Enter breaks the line. On a phone's keyboard Enter stays a line break (the
-  // send button is right there), and an input method's Enter is left alone.
-  var touchKeyboard = window.matchMedia("(pointer: coarse)").matches;
-  document.addEventListener("keydown", function (event) {
-    var field = event.target;
-    if (event.key !== "Enter" || event.shiftKey || event.isComposing || touchKeyboard) return;
-    if (!field.matches || !field.matches("textarea[data-enter-sends]")) return;
-    event.preventDefault();
-    field.form.requestSubmit();
   });
 
   // A message that could not be sent stays in the box, with the same id, ready to resend.
@@ -125,6 +144,9 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     showLocalTimes(document);
-    tellHost("frontdesk:ready");
+    if (embedded) {
+      window.parent.postMessage({ type: "frontdesk:ready", needs_token: !storageWorks }, "*");
+    }
+    if (storageWorks || !embedded) start();
   });
 })();

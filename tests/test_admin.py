@@ -157,11 +157,11 @@ def test_conversation_page_shows_messages_and_client_data(admin, client, widget)
         data={"custom_user_data": json.dumps({"id": "7", "name": "Ada", "phone": "+44 1"})},
         headers=visitor_headers(token),
     )
-    chat_as(client, widget, token, "first")
-    chat_as(client, widget, token, "second")
-    conversation = Message.get(Message.body == "first").conversation
+    chat_as(client, widget, token, "alpha question")
+    chat_as(client, widget, token, "beta question")
+    conversation = Message.get(Message.body == "alpha question").conversation
     page = admin.get(f"/admin/conversations/{conversation.id}").data.decode()
-    assert page.index("first") < page.index("second")
+    assert page.index("alpha question") < page.index("beta question")
     assert "+44 1" in page and "phone" in page
 
 

@@ -1,0 +1,15 @@
+/* Admin glue: keep the unread count in the page title as the live stream reports it. */
+(function () {
+  "use strict";
+  document.addEventListener("inbox-changed", function (event) {
+    var count = parseInt(event.detail && event.detail.data, 10) || 0;
+    var title = document.title.replace(/^\(\d+\) /, "");
+    document.title = count ? "(" + count + ") " + title : title;
+  });
+
+  // After sending a reply, the cursor goes back to the new, empty reply box.
+  document.addEventListener("htmx:after:swap", function () {
+    var box = document.querySelector("#reply textarea");
+    if (box && document.activeElement === document.body) box.focus();
+  });
+})();

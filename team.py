@@ -1,0 +1,98 @@
+"""The admin's people pages: the contact list and the support team's agents.
+
+Routes live on the admin blueprint (same sign-in, CSRF and framing rules); this module only keeps
+``admin.py`` about conversations and settings.
+"""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from admin import admin_required, bp
+from forms import AgentForm
+from models import Agent, Contact, database
+
+CONTACTS_PER_PAGE = 50
+
+
+@bp.get("/contacts/")
+@login_required
+def contacts():
+    """Contacts, searched by name or email (``?q=``); the list alone for htmx's active search."""
+    query = request.args.get("q", "")[:100]
+    found = list(Contact.search(query).limit(CONTACTS_PER_PAGE))
+    template = "admin/_contact_rows.html" if request.headers.get("HX-Request") else None
+    return render_template(template or "admin/contacts.html", contacts=found, query=query)
+
+
+@bp.get("/contacts/<int:contact_id>")
+@login_required
+def contact(contact_id):
+    """One contact and all of their conversations: the overview of past interactions."""
+    found = Contact.get_or_none(Contact.id == contact_id) or abort(404)
+    return render_template(
+        "admin/contact.html", contact=found, conversations=list(found.conversations())
+    )
+
+
+@bp.route("/agents/", methods=["GET", "POST"])
+@admin_required
+def agents():
+    """The support team, and a form to add an agent."""
+    form = AgentForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            Agent.create_with_password(
+                form.email.data, form.name.data, form.password.data, is_admin=form.is_admin.data
+            )
+            flash(f"{form.name.data} can now sign in.")
+            return redirect(url_for("admin.agents"))
+        status = 422
+    return render_template("admin/agents.html", agents=list(Agent.team()), form=form), status
+
+
+def other_agent_or_refuse(agent_id):
+    """The agent to change; nobody changes their own access, and a team keeps an admin."""
+    agent = Agent.get_or_none(Agent.id == agent_id) or abort(404)
+    if agent.id == current_user.id:
+        abort(409, "You cannot change your own access; ask another admin.")
+    return agent
+
+
+@bp.post("/agents/<int:agent_id>/active")
+@admin_required
+def toggle_active(agent_id):
+    """Deactivate an agent (they can no longer sign in) or let them back in."""
+    agent = other_agent_or_refuse(agent_id)
+    if agent.is_last_active_admin():
+        abort(409, "The team needs at least one active admin.")
+    agent.active = not agent.active
+    agent.save()
+    flash(f"{agent.name} is {'active again' if agent.active else 'deactivated'}.")
+    return redirect(url_for("admin.agents"))
+
+
+@bp.post("/agents/<int:agent_id>/admin")
+@admin_required
+def toggle_admin(agent_id):
+    """Give or take admin rights."""
+    agent = other_agent_or_refuse(agent_id)
+    if agent.is_last_active_admin():
+        abort(409, "The team needs at least one active admin.")
+    agent.is_admin = not agent.is_admin
+    agent.save()
+    flash(f"{agent.name} {'now has' if agent.is_admin else 'no longer has'} admin rights.")
+    return redirect(url_for("admin.agents"))
+
+
+@bp.post("/agents/<int:agent_id>/delete")
+@admin_required
+def delete_agent(agent_id):
+    """Remove an agent; their replies stay in the conversations, signed "Agent"."""
+    agent = other_agent_or_refuse(agent_id)
+    if agent.is_last_active_admin():
+        abort(409, "The team needs at least one active admin.")
+    with database.atomic():
+        agent.delete_instance()
+    flash(f"{agent.name} was removed.")
+    return redirect(url_for("admin.agents"))

@@ -1,0 +1,107 @@
+"""Live updates over Server-Sent Events: replay after Last-Event-ID, heartbeats, no duplicates."""
+
+import secrets
+
+from conftest import set_auth_type, visitor_headers
+
+from events import Broker, format_event
+from models import AUTH_NONE, Conversation, Message
+
+
+def first_events(response):
+    """The stream's first chunk, the retry hint and what it replays; then close the stream."""
+    first = next(iter(response.response))
+    response.close()
+    return first if isinstance(first, str) else first.decode()
+
+
+def start_chat(client, widget, token, body="Hello"):
+    response = client.post(
+        f"/widget/{widget.key}/messages",
+        data={"body": body, "client_msg_id": secrets.token_hex(8)},
+        headers=visitor_headers(token),
+    )
+    assert response.status_code == 200
+    return Conversation.get(Conversation.id == Message.get(Message.body == body).conversation_id)
+
+
+def test_widget_stream_replays_what_came_after_last_event_id(client, widget, db):
+    set_auth_type(widget, AUTH_NONE)
+    token = secrets.token_hex(24)
+    conversation = start_chat(client, widget, token)
+    replies = [conversation.add_message(f"reply {n}", Message.FROM_AGENT) for n in range(3)]
+
+    response = client.get(
+        f"/widget/{widget.key}/stream",
+        headers={**visitor_headers(token), "Last-Event-ID": str(replies[0].id)},
+        buffered=False,
+    )
+    assert response.status_code == 200
+    assert response.mimetype == "text/event-stream"
+    assert response.headers["X-Accel-Buffering"] == "no"
+    replay = first_events(response)
+    assert replay.startswith("retry:")
+    assert "reply 0" not in replay
+    assert replay.index("reply 1") < replay.index("reply 2")
+    assert f"id: {replies[1].id}\n" in replay and f"id: {replies[2].id}\n" in replay
+    assert "Hello" not in replay  # the client's own messages come back from their POST
+
+
+def test_widget_stream_starts_after_the_query_position(client, widget, db):
+    token = secrets.token_hex(24)
+    conversation = start_chat(client, widget, token)
+    old = conversation.add_message("old reply", Message.FROM_AGENT)
+    conversation.add_message("new reply", Message.FROM_AGENT)
+    response = client.get(
+        f"/widget/{widget.key}/stream?after={old.id}",
+        headers=visitor_headers(token),
+        buffered=False,
+    )
+    replay = first_events(response)
+    assert "new reply" in replay and "old reply" not in replay
+
+
+def test_widget_stream_of_another_visitor_sees_nothing(client, widget, db):
+    conversation = start_chat(client, widget, secrets.token_hex(24))
+    conversation.add_message("private reply", Message.FROM_AGENT)
+    stranger = secrets.token_hex(24)
+    start_chat(client, widget, stranger, body="I am someone else")
+    response = client.get(
+        f"/widget/{widget.key}/stream?after=0", headers=visitor_headers(stranger), buffered=False
+    )
+    replay = first_events(response)
+    assert "private reply" not in replay
+
+
+def test_stream_needs_a_client_who_may_chat(client, widget):
+    response = client.get(f"/widget/{widget.key}/stream", headers=visitor_headers())
+    assert response.status_code == 403
+
+
+def test_closing_is_streamed_with_the_closed_notice(client, widget, db):
+    token = secrets.token_hex(24)
+    conversation = start_chat(client, widget, token)
+    last = Message.select().order_by(Message.id.desc()).get()
+    conversation.set_status(Conversation.CLOSED, agent=None)
+    response = client.get(
+        f"/widget/{widget.key}/stream?after={last.id}",
+        headers=visitor_headers(token),
+        buffered=False,
+    )
+    replay = first_events(response)
+    assert "This conversation was closed." in replay
+    assert "Start a new conversation" in replay
+
+
+def test_broker_wakes_a_waiting_stream_only_for_its_topics():
+    broker = Broker()
+    seen = broker.snapshot(["client:1"])
+    broker.publish("client:2")
+    assert broker.wait(["client:1"], seen, timeout=0.01) == seen
+    broker.publish("client:1")
+    assert broker.wait(["client:1"], seen, timeout=0.01) != seen
+
+
+def test_event_format_splits_lines():
+    assert format_event("a\nb", event_id=7) == "id: 7\ndata: a\ndata: b\n\n"
+    assert format_event("3", event="unread") == "event: unread\ndata: 3\n\n"
