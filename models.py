@@ -24,6 +24,7 @@ from peewee import (
     fn,
 )
 from playhouse.db_url import connect
+from playhouse.migrate import SchemaMigrator, migrate
 from werkzeug.security import check_password_hash, generate_password_hash
 
 database = DatabaseProxy()
@@ -472,6 +473,27 @@ MODELS = [Widget, Agent, Contact, Client, Conversation, Message, ReadMark]
 
 
 def create_tables():
-    """Create any missing table; existing tables and their rows are left alone."""
+    """Create missing tables and add columns newer than an existing database; rows stay."""
     with database.atomic():
         database.create_tables(MODELS, safe=True)
+    add_missing_columns()
+
+
+def add_missing_columns():
+    """Bring tables made by an older Frontdesk up to date, through peewee's migrator.
+
+    New fields are therefore added as nullable or with a default, so old rows stay valid.
+    """
+    migrator = SchemaMigrator.from_database(database.obj)
+    operations = []
+    for model in MODELS:
+        table = model._meta.table_name
+        existing = {column.name for column in database.get_columns(table)}
+        operations += [
+            migrator.add_column(table, field.column_name, field)
+            for field in model._meta.sorted_fields
+            if field.column_name not in existing
+        ]
+    if operations:
+        with database.atomic():
+            migrate(*operations)

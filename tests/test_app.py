@@ -96,3 +96,15 @@ def test_labels_fall_back_to_english_and_format_placeholders():
 def test_placeholder_parsing():
     assert placeholders("Hi {name}, {max} left") == {"name", "max"}
     assert placeholders("broken {name") == {"<broken>"}
+
+
+def test_an_older_database_gets_the_new_columns(db):
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    from models import Conversation, create_tables
+
+    migrate(SchemaMigrator.from_database(db.obj).drop_column("conversation", "page_url"))
+    assert "page_url" not in {c.name for c in db.get_columns("conversation")}
+    create_tables()
+    assert "page_url" in {c.name for c in db.get_columns("conversation")}
+    assert Conversation.select().count() == 0  # and the table still answers

@@ -1,0 +1,129 @@
+"""The production command from the README (gunicorn, one gevent worker) carries a live exchange."""
+
+import http.client
+import http.cookiejar
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "gunicorn-test-password"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def gunicorn_server(tmp_path):
+    """`gunicorn -k gevent` as the README gives it, on a fresh SQLite database."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "FRONTDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'fd.db'}",
+        "FRONTDESK_ADMIN_PASSWORD": PASSWORD,
+        "FRONTDESK_SECRET_KEY": secrets.token_hex(16),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "init-db"], cwd=ROOT, env=env, check=True
+    )
+    command = [
+        sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
+        "--graceful-timeout", "5", "--bind", f"127.0.0.1:{port}", "app:create_app()",
+    ]  # fmt: skip
+    log = (tmp_path / "gunicorn.log").open("wb")
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        server.kill()
+        pytest.fail(f"gunicorn did not start: {(tmp_path / 'gunicorn.log').read_text()[-2000:]}")
+    yield base, port
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    log.close()
+
+
+def read_stream_until(port, path, token, wanted, found, timeout=10):
+    """Read the widget's SSE stream until ``wanted`` shows up; record what was seen."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    connection.request("GET", path, headers={"X-Frontdesk-Token": token})
+    response = connection.getresponse()
+    found["status"] = response.status
+    found["headers"] = dict(response.getheaders())
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline and wanted not in text:
+        line = response.fp.readline()
+        if not line:
+            break
+        text += line.decode()
+    found["text"] = text
+    connection.close()
+
+
+def test_live_reply_through_gunicorn(gunicorn_server):
+    base, port = gunicorn_server
+    token = secrets.token_hex(24)
+    page = urllib.request.urlopen(f"{base}/demo").read().decode()
+    key = re.search(r'widget: "([^"]+)"', page).group(1)
+
+    first = urllib.request.Request(
+        f"{base}/widget/{key}/messages",
+        data=urllib.parse.urlencode({"body": "Hello via gunicorn", "client_msg_id": "m1"}).encode(),
+        headers={"X-Frontdesk-Token": token},
+    )
+    assert urllib.request.urlopen(first).status == 200
+
+    found = {}
+    reader = threading.Thread(
+        target=read_stream_until,
+        args=(port, f"/widget/{key}/stream", token, "We are on it", found),
+    )
+    reader.start()
+    time.sleep(0.5)  # the stream is open and waiting before the agent replies
+
+    agent = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    login_page = agent.open(f"{base}/admin/login").read().decode()
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+    form = {"email": "admin@example.com", "password": PASSWORD, "csrf_token": csrf}
+    agent.open(f"{base}/admin/login", data=urllib.parse.urlencode(form).encode())
+    inbox = agent.open(f"{base}/admin/").read().decode()
+    conversation_url = re.search(r'href="(/admin/conversations/\d+)"', inbox).group(1)
+    agent.open(
+        f"{base}{conversation_url}/reply",
+        data=urllib.parse.urlencode({"body": "We are on it", "csrf_token": csrf}).encode(),
+    )
+
+    reader.join(timeout=15)
+    assert found["status"] == 200
+    assert found["headers"]["Content-Type"].startswith("text/event-stream")
+    assert "We are on it" in found["text"]
+    assert "Hello via gunicorn" not in found["text"]
+    assert json.dumps(found["headers"].get("X-Accel-Buffering")) == '"no"'
