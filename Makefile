@@ -44,5 +44,8 @@ test: lint
 	$(FLASK) labels check
 	$(PY) -m pytest
 
+bench: setup
+	$(PY) bench.py
+
 clean:
 	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache

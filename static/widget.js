@@ -1,5 +1,5 @@
-/* Frontdesk widget glue, inside the iframe: the visitor token, the handshake with the host page,
-   and local times. Everything else is htmx (and enter-sends.js). */
+/* Frontdesk widget glue, inside the iframe: the visitor token and the handshake with the host
+   page. Everything else is htmx (and the shared enter-sends.js and local-times.js). */
 (function () {
   "use strict";
 
@@ -125,25 +125,12 @@
     keepTyping = Boolean(active && active.matches("textarea[data-enter-sends]"));
   });
 
-  function showLocalTimes(root) {
-    var format = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
-      hour: "numeric",
-      minute: "2-digit",
-    });
-    root.querySelectorAll("time[datetime]").forEach(function (time) {
-      var date = new Date(time.getAttribute("datetime"));
-      if (!isNaN(date)) time.textContent = format.format(date);
-    });
-  }
-
   document.addEventListener("htmx:after:swap", function () {
-    showLocalTimes(document);
     var box = document.querySelector("textarea[data-enter-sends]");
     if (keepTyping && box) box.focus({ preventScroll: true });
   });
 
   document.addEventListener("DOMContentLoaded", function () {
-    showLocalTimes(document);
     if (embedded) {
       window.parent.postMessage({ type: "frontdesk:ready", needs_token: !storageWorks }, "*");
     }
