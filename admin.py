@@ -115,7 +115,7 @@ def live():
     viewed = None
     if request.args.get("conversation", "").isdigit():
         viewed = Conversation.get_or_none(Conversation.id == int(request.args["conversation"]))
-    position = {"after": last_event_id(request), "first": True}
+    position = {"after": last_event_id(request)}
 
     def read_new():
         events = []
@@ -127,11 +127,10 @@ def live():
             if messages:
                 position["after"] = messages[-1].id
                 viewed.mark_read(agent, position["after"])
-        if not position["first"]:
-            events.append(
-                format_event(str(Conversation.unread_count(agent)), event="inbox-changed")
-            )
-        position["first"] = False
+        # Inbox events carry no id to resume from, so every round (the first of each connection
+        # too) says "look again": a reconnect catches up on what changed while it was away.
+        unread = Conversation.unread_count(agent)
+        events.append(format_event(str(unread), event="inbox-changed"))
         return "".join(events)
 
     topics = ("inbox", f"conversation:{viewed.id}") if viewed else ("inbox",)

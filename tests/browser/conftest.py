@@ -5,14 +5,17 @@ against the real app, started once per session as a ``flask run`` subprocess on 
 its own SQLite database. Without Chromium every test here is skipped, never failed.
 """
 
+import contextlib
 import os
 import re
 import secrets
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -148,13 +151,18 @@ def wait_until_healthy(url, process, log_path, timeout=STARTUP_TIMEOUT):
     )
 
 
-@pytest.fixture(scope="session")
-def live_server(chromium_path):
-    """The real app in a subprocess (``flask run``) with a fresh SQLite database."""
-    with tempfile.TemporaryDirectory(prefix="frontdesk-browser-") as tmp:
-        tmp_path = Path(tmp)
-        port = free_port()
-        env = {
+class ServerProcess:
+    """``flask run`` for one SQLite database on one port, which can be stopped and started again.
+
+    ``restart()`` kills the process, so every open stream is cut as a crash would cut it, and
+    serves the same database on the same port again (the same secret key keeps the agents'
+    session cookies valid).
+    """
+
+    def __init__(self, tmp_path: Path):
+        self.port = free_port()
+        self.log_path = tmp_path / "server.log"
+        self.env = {
             **os.environ,
             "FRONTDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'fd.db'}",
             "FRONTDESK_ADMIN_PASSWORD": ADMIN_PASSWORD,
@@ -162,32 +170,193 @@ def live_server(chromium_path):
             "PYTHONUNBUFFERED": "1",
         }
         for name in ("FLASK_APP", "FLASK_DEBUG", "FLASK_RUN_PORT", "FRONTDESK_WIDGET_URL"):
-            env.pop(name, None)
-        flask = [sys.executable, "-m", "flask", "--app", "app"]
+            self.env.pop(name, None)
+        self.flask = [sys.executable, "-m", "flask", "--app", "app"]
+        self.process = None
+        self.live = LiveServer(self.port, ADMIN_EMAIL, ADMIN_PASSWORD, self.log_path)
+
+    def init_db(self):
         init = subprocess.run(
-            [*flask, "init-db"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
+            [*self.flask, "init-db"],
+            cwd=REPO_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         if init.returncode != 0:
             raise RuntimeError(f"`flask init-db` failed:\n{init.stdout}{init.stderr}")
-        log_path = tmp_path / "server.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [*flask, "run", "--host", "127.0.0.1", "--port", str(port)],
+
+    def start(self):
+        """Start serving and wait until the health check answers."""
+        assert self.process is None, "the server is already running"
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [*self.flask, "run", "--host", "127.0.0.1", "--port", str(self.port)],
                 cwd=REPO_ROOT,
-                env=env,
+                env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
         try:
-            wait_until_healthy(f"http://127.0.0.1:{port}/healthz", process, log_path)
-            yield LiveServer(port, ADMIN_EMAIL, ADMIN_PASSWORD, log_path)
-        finally:
+            wait_until_healthy(f"{self.live.base_url}/healthz", self.process, self.log_path)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self, kill=False):
+        """Stop the process (``kill``: at once, like a crash); its open connections close."""
+        if self.process is None:
+            return
+        process, self.process = self.process, None
+        if kill:
+            process.kill()
+        else:
             process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def restart(self):
+        self.stop(kill=True)
+        self.start()
+
+
+@pytest.fixture(scope="session")
+def live_server(chromium_path):
+    """The real app in a subprocess (``flask run``) with a fresh SQLite database."""
+    with tempfile.TemporaryDirectory(prefix="frontdesk-browser-") as tmp:
+        server = ServerProcess(Path(tmp))
+        server.init_db()
+        server.start()
+        try:
+            yield server.live
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def restartable_server(chromium_path, tmp_path):
+    """A server of this test's own (own port, own database) that the test may stop and restart.
+
+    ``restartable_server.live`` is its :class:`LiveServer`; ``restart()`` kills the process and
+    starts it again on the same port and database.
+    """
+    server = ServerProcess(tmp_path)
+    server.init_db()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class CuttableProxy:
+    """A TCP proxy in front of a server whose connections a test can cut, as a network drop would.
+
+    Chromium keeps an already open response stream alive through Playwright's ``set_offline``
+    (only new requests fail), so a test that needs a stream really cut goes through this proxy:
+    ``cut()`` resets every open connection and refuses new ones (accepted, then reset at once)
+    until ``restore()``. The server behind it keeps running.
+    """
+
+    def __init__(self, target: LiveServer):
+        self.target = target
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self.port = self._listener.getsockname()[1]
+        self.live = LiveServer(
+            self.port, target.admin_email, target.admin_password, target.log_path
+        )
+        self._lock = threading.Lock()
+        self._open = set()
+        self._cut = False
+        self._stopped = False
+        self._thread = threading.Thread(target=self._accept, name="proxy-accept", daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _reset(sock):
+        """Drop a connection: RST rather than an orderly FIN, and wake its pumping threads."""
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.shutdown(socket.SHUT_RDWR)
+
+    def _accept(self):
+        while not self._stopped:
             try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                client, _address = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                refused = self._cut
+            upstream = None
+            if not refused:
+                try:
+                    upstream = socket.create_connection(("127.0.0.1", self.target.port), timeout=5)
+                    upstream.settimeout(None)
+                except OSError:
+                    refused = True
+            if refused:
+                self._reset(client)
+                client.close()
+                continue
+            with self._lock:
+                self._open.update((client, upstream))
+            pair = {"sockets": (client, upstream), "running": 2}
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink, pair), daemon=True).start()
+
+    def _pump(self, source, sink, pair):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        # One side ended: end both; the last of the two pumps closes the sockets.
+        for sock in (source, sink):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        with self._lock:
+            pair["running"] -= 1
+            last = pair["running"] == 0
+            if last:
+                self._open.difference_update(pair["sockets"])
+        if last:
+            for sock in pair["sockets"]:
+                sock.close()
+
+    def cut(self):
+        """Reset every open connection; refuse new ones until ``restore()``."""
+        with self._lock:
+            self._cut = True
+            sockets = list(self._open)
+        for sock in sockets:
+            self._reset(sock)
+
+    def restore(self):
+        with self._lock:
+            self._cut = False
+
+    def stop(self):
+        self._stopped = True
+        self.cut()
+        self._thread.join(timeout=5)
+        self._listener.close()
+
+
+@pytest.fixture
+def cuttable_proxy(live_server):
+    """A :class:`CuttableProxy` in front of the session's server; ``.live`` addresses it."""
+    proxy = CuttableProxy(live_server)
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
 
 
 def log_in(page: Page, server: LiveServer):
@@ -243,3 +412,9 @@ def visitor(new_context):
         return new_context().new_page()
 
     return make
+
+
+@pytest.fixture(name="sign_in")
+def sign_in_fixture():
+    """The ``sign_in(page, server)`` helper: ``log_in`` for a server of a test's own."""
+    return log_in
