@@ -5,9 +5,19 @@ never framed by another site.
 """
 
 from functools import wraps
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from events import broker, event_stream, format_event, last_event_id
@@ -228,3 +238,34 @@ def widget_general(widget_id):
         saved=saved,
         auth_help=AUTH_TYPE_HELP,
     ), status
+
+
+EXAMPLES_DIR = Path(__file__).parent / "examples"
+EXAMPLE_FILES = [
+    ("Python", "identity_token.py"),
+    ("PHP", "identity_token.php"),
+    ("Node.js", "identity_token.js"),
+]
+
+
+@bp.get("/widgets/<int:widget_id>/install")
+@admin_required
+def widget_install(widget_id):
+    """Administration > Website widget > Install: the snippet, the identity secret, examples."""
+    widget = Widget.get_or_none(Widget.id == widget_id) or abort(404)
+    origin = (current_app.config.get("WIDGET_URL") or request.host_url).rstrip("/")
+    examples = [(name, (EXAMPLES_DIR / filename).read_text()) for name, filename in EXAMPLE_FILES]
+    return render_template(
+        "admin/widget_install.html", widget=widget, origin=origin, examples=examples
+    )
+
+
+@bp.post("/widgets/<int:widget_id>/identity-secret")
+@admin_required
+def regenerate_identity_secret(widget_id):
+    """A new identity secret; tokens signed with the old one stop working at once."""
+    widget = Widget.get_or_none(Widget.id == widget_id) or abort(404)
+    with database.atomic():
+        widget.regenerate_identity_secret()
+    flash("A new identity secret is in force. Update it on your server now.")
+    return redirect(url_for("admin.widget_install", widget_id=widget.id))

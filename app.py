@@ -5,10 +5,12 @@ Run it with ``flask --app app run``; configure it with ``FRONTDESK_*`` environme
 
 import os
 import secrets
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
+import jwt
 from flask import Flask, current_app, render_template, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -106,7 +108,13 @@ def register_pages(app):
     def demo():
         """A plain shop page that embeds the widget with the snippet a customer pastes."""
         first = Widget.select().order_by(Widget.id).first()
-        return render_template("demo.html", widget=first, widget_origin=widget_origin())
+        return render_template(
+            "demo.html",
+            widget=first,
+            widget_origin=widget_origin(),
+            customer=DEMO_CUSTOMER,
+            identity_token=demo_identity_token(first),
+        )
 
     @app.get("/healthz")
     def healthz():
@@ -131,6 +139,27 @@ def register_pages(app):
             return widget.show_http_error(error)
         template = "_error.html" if request.headers.get("HX-Request") else "error.html"
         return render_template(template, status=error.code, message=error.description), error.code
+
+
+DEMO_CUSTOMER = {
+    "id": "demo-42",
+    "name": "Ada Lovelace",
+    "email": "ada@example.com",
+    "plan": "Premium",
+    "phone": "+44 20 7946 0000",
+}
+
+
+def demo_identity_token(widget):
+    """What a customer's server does for its signed-in user: sign their identity (see Install).
+
+    The demo page is the shop's server here, so it may sign with the widget's secret; the secret
+    itself stays on the server.
+    """
+    if widget is None:
+        return ""
+    claims = {**DEMO_CUSTOMER, "exp": int(time.time()) + 3600}
+    return jwt.encode(claims, widget.identity_secret, algorithm="HS256")
 
 
 def widget_origin():

@@ -4,6 +4,8 @@ Widget forms take a ``labels`` callable so that every message a visitor reads co
 widget's language file.
 """
 
+import re
+
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -21,6 +23,10 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Valid
 
 from labels import language_choices
 from models import AUTH_TYPES, MESSAGE_MAX_LENGTH, NAME_MAX_LENGTH
+
+ALLOWED_DOMAIN = re.compile(
+    r"(https?://)?(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:(\d{1,5}|\*))?"
+)
 
 
 class WidgetForm(FlaskForm):
@@ -104,10 +110,31 @@ class WidgetGeneralForm(FlaskForm):
         validators=[InputRequired("Choose how clients identify.")],
     )
     language = SelectField("Widget language")
+    require_verified_identity = BooleanField(
+        "Require verified identity (a token signed by your server; see Install)"
+    )
+    allowed_domains = TextAreaField("Allowed domains")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.language.choices = [SelectChoice(code, name) for code, name in language_choices()]
+
+    def validate_allowed_domains(self, field):
+        """One site per line, as CSP's frame-ancestors reads it; stored tidied up."""
+        entries = []
+        for line in (field.data or "").splitlines():
+            entry = line.strip().lower().rstrip("/")
+            if not entry:
+                continue
+            if not ALLOWED_DOMAIN.fullmatch(entry):
+                raise ValidationError(
+                    f"“{line.strip()[:80]}” is not a site. Write one per line, like "
+                    "shop.example.com, *.example.com or https://shop.example.com:8443."
+                )
+            entries.append(entry)
+        if len(entries) > 50:
+            raise ValidationError("List at most 50 sites.")
+        field.data = "\n".join(dict.fromkeys(entries)) or None
 
 
 class ReplyForm(FlaskForm):

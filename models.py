@@ -71,6 +71,32 @@ def connect_database(url):
     return db
 
 
+DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def split_origin(text):
+    """(scheme, host, port) of ``scheme://host[:port]``; scheme and port may be empty."""
+    scheme, _, rest = text.strip().lower().rpartition("://")
+    host, _, port = rest.split("/", 1)[0].partition(":")
+    return scheme, host, port
+
+
+def domain_matches(entry, origin):
+    """Whether an allowed-domains entry covers a page's origin, the way CSP's frame-ancestors
+    reads a host source: ``shop.example`` (default port), ``*.example.com`` (subdomains),
+    ``https://shop.example:8443``, ``localhost:5000``, ``host:*`` (any port)."""
+    scheme, host, port = split_origin(origin or "")
+    entry_scheme, entry_host, entry_port = split_origin(entry)
+    if scheme not in DEFAULT_PORTS or (entry_scheme and entry_scheme != scheme):
+        return False
+    wanted_port = entry_port or DEFAULT_PORTS[scheme]
+    if wanted_port != "*" and wanted_port != (port or DEFAULT_PORTS[scheme]):
+        return False
+    if entry_host.startswith("*."):
+        return host.endswith(entry_host[1:])
+    return host == entry_host
+
+
 def hash_token(token):
     """The stored form of a visitor token: a leaked table must not let anyone act as a visitor."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -81,6 +107,10 @@ class BaseModel(Model):
         database = database
 
 
+def new_identity_secret():
+    return secrets.token_urlsafe(48)  # 384 bits, 64 characters
+
+
 class Widget(BaseModel):
     """One chat widget: the public key a site embeds and the settings the admin picks."""
 
@@ -89,11 +119,31 @@ class Widget(BaseModel):
     auth_type = CharField(max_length=20, default=AUTH_NONE)
     language = CharField(max_length=10, default="en")
     created_at = DateTimeField(default=utcnow)
+    # The key a site's server signs its users' identity with; never shown outside the admin.
+    identity_secret = CharField(null=True, max_length=64, default=new_identity_secret)
+    require_verified_identity = BooleanField(default=False)
+    allowed_domains = TextField(null=True)  # one per line; empty: any site may embed
 
     @classmethod
     def by_key(cls, key):
         """The widget with this public key, or None."""
         return cls.get_or_none(cls.key == key)
+
+    def regenerate_identity_secret(self):
+        """A new secret: tokens signed with the old one stop working at once."""
+        self.identity_secret = new_identity_secret()
+        self.save()
+
+    @property
+    def allowed_domain_list(self):
+        return [line.strip() for line in (self.allowed_domains or "").splitlines() if line.strip()]
+
+    def allows_origin(self, origin):
+        """Whether a page at ``origin`` (scheme://host[:port]) may embed this widget."""
+        entries = self.allowed_domain_list
+        if not entries:
+            return True
+        return any(domain_matches(entry, origin) for entry in entries)
 
     @property
     def offers_form(self):
@@ -214,6 +264,11 @@ class Client(BaseModel):
     name = CharField(null=True, max_length=NAME_MAX_LENGTH)
     email = CharField(null=True, max_length=EMAIL_MAX_LENGTH)
     custom_data = TextField(null=True)
+    # True when the site's server signed the identity (code type); only then may the client be
+    # tied to a contact or to the same user's other browsers.
+    verified = BooleanField(default=False)
+    # Another browser of the same verified user: requests with this token act as that client.
+    linked_to = ForeignKeyField("self", null=True, backref="linked", on_delete="CASCADE")
     created_at = DateTimeField(default=utcnow)
     last_seen_at = DateTimeField(default=utcnow)
 
@@ -221,9 +276,66 @@ class Client(BaseModel):
         indexes = ((("widget", "token_hash"), True),)
 
     @classmethod
-    def by_token(cls, widget, token):
-        """The widget's client holding this token, or None."""
+    def row_for_token(cls, widget, token):
+        """The row this token was given, before following a link to another browser's client."""
         return cls.get_or_none(cls.widget == widget, cls.token_hash == hash_token(token))
+
+    @classmethod
+    def by_token(cls, widget, token):
+        """The widget's client this token acts as, or None."""
+        row = cls.row_for_token(widget, token)
+        return row.linked_to if row is not None and row.linked_to_id else row
+
+    @classmethod
+    def identify_verified(cls, widget, token, user):
+        """The one client of a verified site user, this browser attached to it.
+
+        The first browser's row becomes the user's client; later browsers link to it, so the
+        user finds their conversations wherever they sign in. A verified email ties the client
+        to the widget's contact for that email.
+        """
+        user = dict(user)
+        external_id = user.pop("id")
+        own = cls.row_for_token(widget, token)
+        client = cls.get_or_none(
+            cls.widget == widget,
+            cls.external_id == external_id,
+            cls.verified == True,  # noqa: E712 (peewee builds SQL from ==)
+            cls.linked_to.is_null(),
+        )
+        if client is None:
+            client = own or cls.for_token(widget, token)
+            client.linked_to = None
+        elif own is None:
+            cls.create(widget=widget, token_hash=hash_token(token), linked_to=client)
+        elif own.id != client.id:
+            # The same person, now proven, on a browser they used unverified: one history.
+            Conversation.update(client=client).where(Conversation.client == own.id).execute()
+            own.linked_to = client
+            own.external_id = external_id
+            own.save()
+        client.external_id = external_id
+        client.verified = True
+        client.describe(user)
+        if client.email:
+            client.contact = Contact.upsert(widget, client.name or client.email, client.email)
+        client.save()
+        return client
+
+    def describe(self, user):
+        """Take name, email and the other fields of a site user (``id`` already taken out)."""
+        user = dict(user)
+        self.name = user.pop("name", None)
+        self.email = user.pop("email", None)
+        self.custom_data = json.dumps(user) if user else None
+
+    @classmethod
+    def revoke_token(cls, widget, token):
+        """End this browser's session: the token stops working (logout on the host page)."""
+        row = cls.row_for_token(widget, token)
+        if row is not None:
+            row.token_hash = hash_token(secrets.token_hex(32))
+            row.save()
 
     @classmethod
     def for_token(cls, widget, token):
@@ -260,10 +372,10 @@ class Client(BaseModel):
     @property
     def kind(self):
         """A short word for how the client identified: contact, site user, guest or visitor."""
+        if self.external_id:
+            return "site user" if self.verified else "site user (unverified)"
         if self.contact_id:
             return "contact"
-        if self.external_id:
-            return "site user"
         if self.is_guest:
             return "guest"
         return "visitor"

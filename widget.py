@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 
 from events import broker, event_stream, format_event, last_event_id
 from forms import ContactForm, MessageForm
+from identity import IdentityError, verify_identity_token
 from labels import Labels
 from models import (
     AUTH_CODE,
@@ -60,9 +61,11 @@ class WidgetProblem(Exception):
 def show_problem(problem):
     """Render a refused request as a notice in the widget's language."""
     labels = Labels(problem.widget.language if problem.widget else None)
-    return render_template("widget/_notice.html", labels=labels, message_key=problem.label_key), (
-        problem.status
-    )
+    body = render_template("widget/_notice.html", labels=labels, message_key=problem.label_key)
+    response = make_response(body, problem.status)
+    if getattr(problem, "reason", None):
+        response.headers["X-Frontdesk-Identity-Error"] = problem.reason
+    return response
 
 
 @bp.errorhandler(HTTPException)
@@ -105,7 +108,9 @@ def current_client(widget):
 def can_chat(widget, client):
     """Whether the widget's authentication type lets this client chat now."""
     if widget.auth_type == AUTH_CODE:
-        return client is not None and client.external_id is not None
+        if client is None or client.external_id is None:
+            return False
+        return client.verified or not widget.require_verified_identity
     if widget.offers_form:
         guest_ok = widget.auth_type == AUTH_OPTIONAL_FORM and client is not None and client.is_guest
         return client is not None and (client.contact_id is not None or guest_ok)
@@ -169,12 +174,18 @@ def embed_script():
 def loader_settings(key):
     """What the loader needs before drawing anything: the type and the launcher's texts.
 
-    Public data only; readable from any origin.
+    Public data only. With allowed domains set, only those sites may read it (the loader then
+    draws nothing anywhere else); otherwise any site may.
     """
     widget = Widget.by_key(key)
+    origin = request.headers.get("Origin", "")
     if widget is None:
         response = jsonify(error="unknown widget key")
         response.status_code = 404
+    elif widget.allowed_domain_list and not widget.allows_origin(origin):
+        response = jsonify(error="this site may not embed the widget")
+        response.status_code = 403
+        return response  # no CORS header: the page cannot read even the refusal
     else:
         labels = Labels(widget.language)
         response = jsonify(
@@ -185,7 +196,11 @@ def loader_settings(key):
             launcher_label=labels("launcher.open"),
             close_label=labels("launcher.close"),
         )
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    if widget is not None and widget.allowed_domain_list:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+    else:
+        response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cache-Control"] = "no-cache"
     return response
 
@@ -196,7 +211,14 @@ def frame(key):
     widget = Widget.by_key(key)
     labels = Labels(widget.language if widget else None)
     status = 200 if widget else 404
-    return render_template("widget/frame.html", widget=widget, labels=labels), status
+    response = make_response(
+        render_template("widget/frame.html", widget=widget, labels=labels), status
+    )
+    if widget is not None and widget.allowed_domain_list:
+        # The browser itself refuses to draw the chat inside any other site.
+        sources = " ".join(widget.allowed_domain_list)
+        response.headers["Content-Security-Policy"] = f"frame-ancestors 'self' {sources}"
+    return response
 
 
 @bp.get("/widget/<key>/pane")
@@ -213,37 +235,81 @@ def pane(key):
 
 @bp.post("/widget/<key>/identify")
 def identify(key):
-    """Code type: take the user data the host page handed over by postMessage."""
+    """Code type: take the user the host page described, verified by a signed token or not.
+
+    With "Require verified identity" on, only a valid ``identity_token`` is accepted. Without it,
+    unsigned ``custom_user_data`` is taken but marked unverified, and never tied to a contact or
+    to another browser's history.
+    """
     widget = widget_or_404(key)
     token = visitor_token(widget)
     if widget.auth_type != AUTH_CODE:
         raise WidgetProblem(409, "error.not_allowed", widget)
-    user = parse_custom_user_data(request.form.get("custom_user_data", ""), widget)
+    signed = request.form.get("identity_token", "")
+    if signed:
+        try:
+            user = clean_user_data(verify_identity_token(signed, widget), widget)
+        except IdentityError as error:
+            raise IdentityRefused(error.reason, widget) from error
+    elif widget.require_verified_identity:
+        raise IdentityRefused("missing", widget)
+    else:
+        user = parse_custom_user_data(request.form.get("custom_user_data", ""), widget)
     client = Client.by_token(widget, token)
     if client and client.external_id not in (None, user["id"]):
         # This browser's token belongs to another site user: the iframe starts a new token.
         raise WidgetProblem(409, "error.user_data_invalid", widget)
+    if client and client.verified and not signed:
+        raise IdentityRefused("missing", widget)  # a verified session is not taken over unsigned
     with database.atomic():
-        client = client or Client.for_token(widget, token)
-        client.external_id = user.pop("id")
-        client.name = user.pop("name", None)
-        client.email = user.pop("email", None)
-        client.custom_data = json.dumps(user) if user else None
-        client.save()
+        if signed:
+            client = Client.identify_verified(widget, token, user)
+        else:
+            client = client or Client.for_token(widget, token)
+            client.external_id = user.pop("id")
+            client.describe(user)
+            client.save()
     return render_chat(widget, client, Labels(widget.language))
 
 
-def parse_custom_user_data(raw, widget):
-    """The host page's ``custom_user_data`` as a dict of short strings with an ``id``.
+class IdentityRefused(WidgetProblem):
+    """A code-type visitor whose identity could not be verified: 401, nothing stored.
 
-    Nothing from a host page is trusted: the size, the shape and every value are checked.
+    The reason goes to the site's developer in a header (the browser console shows it); it never
+    contains the token or the secret.
     """
+
+    def __init__(self, reason, widget):
+        super().__init__(401, "error.identity_invalid", widget)
+        self.reason = reason
+
+
+@bp.post("/widget/<key>/logout")
+def logout(key):
+    """The host page's ``Frontdesk('logout')``: this browser's token stops working."""
+    widget = widget_or_404(key)
+    with database.atomic():
+        Client.revoke_token(widget, visitor_token(widget))
+    return "", 204
+
+
+def parse_custom_user_data(raw, widget):
+    """The host page's unsigned ``custom_user_data`` (JSON text), checked like any input."""
     if len(raw.encode()) > CUSTOM_DATA_MAX_BYTES:
         raise WidgetProblem(413, "error.user_data_invalid", widget)
     try:
         data = json.loads(raw)
     except ValueError:
         data = None
+    return clean_user_data(data, widget)
+
+
+def clean_user_data(data, widget):
+    """A site user's fields as a dict of short strings with an ``id``.
+
+    Nothing from a host page is trusted, and even signed claims are bounded: the size, the shape
+    and every value are checked.
+    """
     if not isinstance(data, dict) or len(data) > CUSTOM_FIELDS_MAX:
         raise WidgetProblem(422, "error.user_data_invalid", widget)
     user = {}

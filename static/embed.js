@@ -15,6 +15,7 @@
   var settings = window.frontdeskSettings || {};
   var widgetKey = settings.widget || script.getAttribute("data-widget");
   var userData = settings.custom_user_data || null;
+  var identityToken = settings.identity_token || null; // signed by the site's server (JWT)
   var config = null;
   var host, launcher, frame, frameReady = false, isOpen = false;
 
@@ -48,7 +49,7 @@
 
   function shouldShow() {
     // "Through code": the chat exists only for the site's signed-in users.
-    return config && (config.auth_type !== "code" || Boolean(userData));
+    return config && (config.auth_type !== "code" || Boolean(userData || identityToken));
   }
 
   function draw() {
@@ -124,26 +125,48 @@
     try { localStorage.removeItem(tokenKey); } catch (error) { /* nothing kept */ }
   }
 
+  // Logging out ends the session where it lives, in the iframe's storage and on the server: a
+  // hidden page of the widget's origin does it, whether or not the chat was open.
+  var courier = null;
+  function sendCourier() {
+    if (courier) courier.remove();
+    courier = document.createElement("iframe");
+    courier.hidden = true;
+    courier.setAttribute("aria-hidden", "true");
+    courier.src = config.frame_url + "?logout=1";
+    document.body.appendChild(courier);
+  }
+
   function sendInit() {
     if (frame && frameReady) {
-      var message = { type: "frontdesk:init", page_url: location.href, custom_user_data: userData };
+      var message = {
+        type: "frontdesk:init",
+        page_url: location.href,
+        custom_user_data: userData,
+        identity_token: identityToken,
+      };
       if (needsToken) message.token = hostToken();
       frame.contentWindow.postMessage(message, origin);
     }
   }
 
   window.addEventListener("message", function (event) {
-    if (!frame || event.origin !== origin || event.source !== frame.contentWindow) return;
-    var type = event.data && event.data.type;
+    if (event.origin !== origin || !event.data) return;
+    if (courier && event.source === courier.contentWindow) {
+      if (event.data.type === "frontdesk:forgotten") {
+        courier.remove();
+        courier = null;
+      }
+      return;
+    }
+    if (!frame || event.source !== frame.contentWindow) return;
+    var type = event.data.type;
     if (type === "frontdesk:ready") {
       frameReady = true;
       needsToken = Boolean(event.data.needs_token);
       sendInit();
     } else if (type === "frontdesk:close") {
       close();
-    } else if (type === "frontdesk:forgotten") {
-      remove();
-      draw();
     }
   });
 
@@ -151,18 +174,15 @@
     options = options || {};
     if (command === "update") {
       if ("custom_user_data" in options) userData = options.custom_user_data || null;
+      if ("identity_token" in options) identityToken = options.identity_token || null;
       draw();
       sendInit();
     } else if (command === "logout") {
-      userData = null;
+      userData = identityToken = null;
       forgetHostToken();
-      if (frame && frameReady) {
-        // The iframe forgets the visitor token, then says so; only then is it removed.
-        frame.contentWindow.postMessage({ type: "frontdesk:logout" }, origin);
-      } else {
-        remove();
-        draw();
-      }
+      remove(); // the chat of the person who left disappears at once
+      if (config) sendCourier();
+      draw();
     } else if (command === "open") {
       open();
     } else if (command === "close") {
@@ -185,5 +205,10 @@
       if (document.body) draw();
       else document.addEventListener("DOMContentLoaded", draw);
     })
-    .catch(function (error) { console.warn("Frontdesk:", error.message); });
+    .catch(function (error) {
+      console.warn(
+        "Frontdesk: the widget is not shown (" + error.message + "). Is this site in the " +
+        "widget's allowed domains, and is the widget server reachable?"
+      );
+    });
 })();

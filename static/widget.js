@@ -65,16 +65,32 @@
   });
 
   // Code type: the host page hands the user's data over by postMessage, never in a URL.
-  function identify(user) {
+  // The user id a signed token is about (not verified here: the server does that).
+  function idInToken(token) {
+    try {
+      var payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      var claims = JSON.parse(atob(payload));
+      return claims.id !== undefined ? claims.id : claims.sub;
+    } catch (error) {
+      return undefined;
+    }
+  }
+
+  function identify(user, identityToken) {
     var form = document.getElementById("identify");
-    if (!form || !user || typeof user !== "object" || user.id === undefined || user.id === null) return;
-    var userId = String(user.id);
+    if (!form) return;
+    user = user && typeof user === "object" ? user : null;
+    identityToken = typeof identityToken === "string" ? identityToken : "";
+    var userId = identityToken ? idInToken(identityToken) : user && user.id;
+    if (userId === undefined || userId === null) return;
+    userId = String(userId);
     if (state.userId && state.userId !== userId) {
       state = { token: newToken() }; // another person signed in on the site: start fresh
     }
     state.userId = userId;
     saveState(state);
-    form.elements.custom_user_data.value = JSON.stringify(user);
+    form.elements.custom_user_data.value = user ? JSON.stringify(user) : "";
+    form.elements.identity_token.value = identityToken;
     htmx.trigger(form, "frontdesk:identify");
   }
 
@@ -92,12 +108,18 @@
         state = { token: handed, userId: state.userId };
       }
       start();
-      if (event.data.custom_user_data) identify(event.data.custom_user_data);
+      if (event.data.custom_user_data || event.data.identity_token) {
+        identify(event.data.custom_user_data, event.data.identity_token);
+      }
     }
-    if (event.data.type === "frontdesk:logout") {
-      forget();
-      tellHost("frontdesk:forgotten");
-    }
+
+  });
+
+  // Tell the site's developer why a signed identity was refused (never the token itself).
+  document.addEventListener("htmx:after:request", function (event) {
+    var response = event.detail.ctx && event.detail.ctx.response;
+    var reason = response && response.headers && response.headers.get("X-Frontdesk-Identity-Error");
+    if (reason) console.warn("Frontdesk: identity_token refused: " + reason);
   });
 
   function tellHost(type) {
@@ -130,7 +152,19 @@
     if (keepTyping && box) box.focus({ preventScroll: true });
   });
 
+  // Loaded as the loader's hidden courier after Frontdesk("logout"): the server stops honouring
+  // this browser's token, the token is forgotten, and nothing else happens.
+  function logOut() {
+    var done = function () {
+      forget();
+      tellHost("frontdesk:forgotten");
+    };
+    var url = document.body.getAttribute("data-logout-url");
+    htmx.ajax("POST", url, { source: document.body, swap: "none" }).then(done, done);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    if (new URLSearchParams(window.location.search).has("logout")) return logOut();
     if (embedded) {
       window.parent.postMessage({ type: "frontdesk:ready", needs_token: !storageWorks }, "*");
     }

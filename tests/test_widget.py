@@ -339,7 +339,7 @@ def test_code_type_stores_the_user_data_with_extra_fields(client, widget):
     user = Client.get()
     assert (user.external_id, user.name, user.email) == ("42", "Ada Lovelace", "ada@example.com")
     assert user.custom_fields == {"plan": "Premium", "phone": "+44 20 7946 0000"}
-    assert user.kind == "site user"
+    assert user.kind == "site user (unverified)" and not user.verified
 
 
 def test_code_type_updates_the_data_of_the_same_user(client, widget):

@@ -1,0 +1,319 @@
+"""Verified identity for the code type: signed tokens, impersonation attempts, logout, domains."""
+
+import importlib.util
+import json
+import secrets
+import time
+from pathlib import Path
+
+import jwt
+import pytest
+from conftest import csrf_token_from, set_auth_type, visitor_headers
+
+from identity import IdentityError, verify_identity_token
+from models import AUTH_CODE, Client, Contact, Message, Widget
+
+ADA = {"id": "42", "name": "Ada Lovelace", "email": "ada@example.com", "plan": "Premium"}
+
+
+def sign(widget, claims=None, secret=None, algorithm="HS256", **extra):
+    claims = {**(claims or ADA), "exp": int(time.time()) + 600, **extra}
+    return jwt.encode(claims, secret or widget.identity_secret, algorithm=algorithm)
+
+
+def identify(client, widget, token, identity_token=None, user_data=None):
+    data = {}
+    if identity_token is not None:
+        data["identity_token"] = identity_token
+    if user_data is not None:
+        data["custom_user_data"] = json.dumps(user_data)
+    return client.post(f"/widget/{widget.key}/identify", data=data, headers=visitor_headers(token))
+
+
+def send(client, widget, token, body):
+    return client.post(
+        f"/widget/{widget.key}/messages",
+        data={"body": body, "client_msg_id": secrets.token_hex(8)},
+        headers=visitor_headers(token),
+    )
+
+
+@pytest.fixture
+def code_widget(widget):
+    return set_auth_type(widget, AUTH_CODE)
+
+
+@pytest.fixture
+def strict_widget(code_widget):
+    code_widget.require_verified_identity = True
+    code_widget.save()
+    return code_widget
+
+
+# --- the verification itself -------------------------------------------------------------------
+
+
+def test_a_valid_token_gives_the_claims(code_widget):
+    user = verify_identity_token(sign(code_widget), code_widget)
+    assert user == {
+        "id": "42",
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "plan": "Premium",
+    }
+
+
+@pytest.mark.parametrize(
+    "make_token, reason",
+    [
+        (lambda w: "", "missing"),
+        (lambda w: "not.a.jwt", "malformed"),
+        (lambda w: "x" * 5000, "too long"),
+        (lambda w: sign(w, secret="someone-elses-secret-of-enough-length!"), "bad signature"),
+        (lambda w: sign(w, exp=int(time.time()) - 3600), "expired"),
+        (lambda w: sign(w, aud="another-widget-key"), "meant for another widget"),
+        (lambda w: sign(w, claims={"name": "No Id"}), "no id claim"),
+        (lambda w: jwt.encode({"id": "42"}, key=None, algorithm="none"), "malformed"),
+        (lambda w: sign(w, algorithm="HS512"), "malformed"),
+    ],
+)
+def test_tokens_that_prove_nothing_are_refused(code_widget, make_token, reason):
+    with pytest.raises(IdentityError) as refused:
+        verify_identity_token(make_token(code_widget), code_widget)
+    assert refused.value.reason == reason
+    assert code_widget.identity_secret not in str(refused.value)
+
+
+def test_a_changed_claim_breaks_the_signature(code_widget):
+    header, payload, signature = sign(code_widget).split(".")
+    forged = jwt.utils.base64url_encode(json.dumps({**ADA, "id": "1"}).encode()).decode()
+    with pytest.raises(IdentityError) as refused:
+        verify_identity_token(f"{header}.{forged}.{signature}", code_widget)
+    assert refused.value.reason == "bad signature"
+
+
+def test_a_token_for_another_widget_is_refused(code_widget, db):
+    other = Widget.create(name="Other shop", auth_type=AUTH_CODE)
+    with pytest.raises(IdentityError):
+        verify_identity_token(sign(other), code_widget)
+
+
+def test_a_token_signed_with_the_old_secret_is_refused(code_widget):
+    old_token = sign(code_widget)
+    code_widget.regenerate_identity_secret()
+    with pytest.raises(IdentityError) as refused:
+        verify_identity_token(old_token, code_widget)
+    assert refused.value.reason == "bad signature"
+
+
+# --- the widget with verification required -----------------------------------------------------
+
+
+def test_verified_user_chats_and_is_linked_to_the_contact(client, strict_widget):
+    token = secrets.token_hex(24)
+    response = identify(client, strict_widget, token, sign(strict_widget))
+    assert response.status_code == 200 and b'id="composer"' in response.data
+    assert send(client, strict_widget, token, "signed hello").status_code == 200
+    user = Client.get(Client.external_id == "42")
+    assert user.verified and user.kind == "site user"
+    assert user.contact.email == "ada@example.com"
+    assert user.custom_fields == {"plan": "Premium"}
+
+
+@pytest.mark.parametrize(
+    "identity_token, user_data",
+    [
+        (None, ADA),  # someone else's id and email, typed into the console
+        (None, {"id": "42"}),
+        ("garbage", ADA),
+    ],
+)
+def test_unsigned_or_bad_identity_is_refused_when_required(
+    client, strict_widget, identity_token, user_data
+):
+    response = identify(client, strict_widget, secrets.token_hex(24), identity_token, user_data)
+    assert response.status_code == 401
+    assert b"We could not verify your sign-in." in response.data
+    assert "X-Frontdesk-Identity-Error" in response.headers
+    assert Client.select().count() == 0
+
+
+def test_refusal_reason_is_told_without_the_secret(client, strict_widget):
+    expired = sign(strict_widget, exp=int(time.time()) - 100)
+    response = identify(client, strict_widget, secrets.token_hex(24), expired)
+    assert response.headers["X-Frontdesk-Identity-Error"] == "expired"
+    assert strict_widget.identity_secret.encode() not in response.data
+    assert expired.encode() not in response.data
+
+
+def test_earlier_unverified_clients_cannot_chat_once_verification_is_required(client, code_widget):
+    token = secrets.token_hex(24)
+    assert identify(client, code_widget, token, user_data=ADA).status_code == 200
+    code_widget.require_verified_identity = True
+    code_widget.save()
+    assert send(client, code_widget, token, "still me?").status_code == 403
+    assert Message.select().count() == 0
+
+
+# --- verification off: unsigned data is accepted, but never linked -----------------------------
+
+
+def test_unsigned_data_is_accepted_as_unverified_and_not_linked(client, code_widget):
+    verified_token = secrets.token_hex(24)
+    identify(client, code_widget, verified_token, sign(code_widget))
+    send(client, code_widget, verified_token, "Ada's private question")
+
+    impostor = secrets.token_hex(24)
+    response = identify(client, code_widget, impostor, user_data=ADA)
+    assert response.status_code == 200
+    assert b"Ada's private question" not in response.data
+    impostor_client = Client.by_token(code_widget, impostor)
+    assert not impostor_client.verified and impostor_client.contact_id is None
+    assert impostor_client.id != Client.by_token(code_widget, verified_token).id
+    assert Contact.select().count() == 1
+
+
+def test_an_unverified_claim_cannot_take_over_a_verified_session(client, code_widget):
+    token = secrets.token_hex(24)
+    identify(client, code_widget, token, sign(code_widget))
+    response = identify(client, code_widget, token, user_data={**ADA, "name": "Mallory"})
+    assert response.status_code == 401
+    assert Client.by_token(code_widget, token).name == "Ada Lovelace"
+
+
+def test_verified_user_finds_their_history_on_another_browser(client, code_widget):
+    laptop, phone = secrets.token_hex(24), secrets.token_hex(24)
+    identify(client, code_widget, laptop, sign(code_widget))
+    send(client, code_widget, laptop, "asked on the laptop")
+    response = identify(client, code_widget, phone, sign(code_widget))
+    assert b"asked on the laptop" in response.data
+    send(client, code_widget, phone, "and on the phone")
+    assert Client.by_token(code_widget, laptop).id == Client.by_token(code_widget, phone).id
+    pane = client.get(f"/widget/{code_widget.key}/pane", headers=visitor_headers(laptop))
+    assert b"and on the phone" in pane.data
+
+
+def test_logout_ends_the_session_of_that_browser(client, code_widget):
+    token = secrets.token_hex(24)
+    identify(client, code_widget, token, sign(code_widget))
+    send(client, code_widget, token, "before logout")
+    response = client.post(f"/widget/{code_widget.key}/logout", headers=visitor_headers(token))
+    assert response.status_code == 204
+    assert Client.by_token(code_widget, token) is None
+    pane = client.get(f"/widget/{code_widget.key}/pane", headers=visitor_headers(token))
+    assert b"before logout" not in pane.data
+
+
+# --- the install page and its Python example ---------------------------------------------------
+
+
+def run_python_example(monkeypatch, widget, user):
+    path = Path(__file__).resolve().parents[1] / "examples" / "identity_token.py"
+    spec = importlib.util.spec_from_file_location("frontdesk_example", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    monkeypatch.setenv("FRONTDESK_IDENTITY_SECRET", widget.identity_secret)
+    return example.frontdesk_identity_token(user)
+
+
+def test_the_python_example_makes_tokens_the_widget_accepts(monkeypatch, client, strict_widget):
+    user = {"id": 7, "name": "Grace", "email": "grace@example.com", "plan": "Basic"}
+    signed = run_python_example(monkeypatch, strict_widget, user)
+    claims = verify_identity_token(signed, strict_widget)
+    assert claims["id"] == "7" and claims["plan"] == "Basic"
+    response = identify(client, strict_widget, secrets.token_hex(24), signed)
+    assert response.status_code == 200 and b"Hi Grace!" in response.data
+
+
+def test_install_page_shows_snippet_secret_and_examples(admin, widget):
+    page = admin.get(f"/admin/widgets/{widget.id}/install").data.decode()
+    assert f'widget: "{widget.key}"' in page and "/embed.js" in page
+    assert widget.identity_secret in page
+    for marker in ("import jwt", "Firebase\\JWT\\JWT", "jsonwebtoken"):
+        assert marker in page
+
+
+def test_regenerating_the_secret(admin, widget):
+    old = widget.identity_secret
+    page = admin.get(f"/admin/widgets/{widget.id}/install")
+    response = admin.post(
+        f"/admin/widgets/{widget.id}/identity-secret", data={"csrf_token": csrf_token_from(page)}
+    )
+    assert response.status_code == 302
+    assert Widget.get_by_id(widget.id).identity_secret != old
+
+
+def test_the_secret_never_reaches_a_visitor(client, code_widget):
+    secret = code_widget.identity_secret.encode()
+    token = secrets.token_hex(24)
+    pages = [
+        client.get(f"/widget/{code_widget.key}"),
+        client.get(f"/widget/{code_widget.key}/settings.json"),
+        client.get("/demo"),
+        client.get("/embed.js"),
+        identify(client, code_widget, token, sign(code_widget)),
+        identify(client, code_widget, secrets.token_hex(24), "bad.token.here"),
+    ]
+    for response in pages:
+        assert secret not in response.data
+
+
+def test_the_secret_is_not_logged(client, strict_widget, caplog):
+    caplog.set_level("DEBUG")
+    identify(client, strict_widget, secrets.token_hex(24), sign(strict_widget, exp=1))
+    identify(client, strict_widget, secrets.token_hex(24), sign(strict_widget))
+    assert strict_widget.identity_secret not in caplog.text
+
+
+# --- allowed domains ---------------------------------------------------------------------------
+
+
+def test_allowed_domains_set_frame_ancestors_and_gate_the_loader(client, widget):
+    widget.allowed_domains = "shop.example\n*.example.org"
+    widget.save()
+    frame = client.get(f"/widget/{widget.key}")
+    assert frame.headers["Content-Security-Policy"] == (
+        "frame-ancestors 'self' shop.example *.example.org"
+    )
+    settings = f"/widget/{widget.key}/settings.json"
+    allowed = client.get(settings, headers={"Origin": "https://shop.example"})
+    assert allowed.status_code == 200
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    sub = client.get(settings, headers={"Origin": "https://www.example.org"})
+    assert sub.status_code == 200
+    refused = client.get(settings, headers={"Origin": "https://evil.example"})
+    assert refused.status_code == 403
+    assert "Access-Control-Allow-Origin" not in refused.headers
+
+
+def test_no_allowed_domains_means_any_site(client, widget):
+    assert "Content-Security-Policy" not in client.get(f"/widget/{widget.key}").headers
+    response = client.get(
+        f"/widget/{widget.key}/settings.json", headers={"Origin": "https://anywhere.example"}
+    )
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def save_general(admin, widget, **changes):
+    page = admin.get(f"/admin/widgets/{widget.id}/general")
+    data = {"name": widget.name, "auth_type": widget.auth_type, "language": widget.language}
+    data.update(changes, csrf_token=csrf_token_from(page))
+    return admin.post(
+        f"/admin/widgets/{widget.id}/general", data=data, headers={"HX-Request": "true"}
+    )
+
+
+def test_allowed_domains_are_checked_and_tidied_in_settings(admin, widget):
+    bad = save_general(admin, widget, allowed_domains="shop.example\nnot a domain; drop")
+    assert bad.status_code == 422 and "is not a site" in bad.data.decode()
+    assert Widget.get_by_id(widget.id).allowed_domains is None
+    good = save_general(
+        admin,
+        widget,
+        allowed_domains=" Shop.Example/ \n\nhttps://a.example:8443\nshop.example",
+        require_verified_identity="y",
+    )
+    assert good.status_code == 200
+    saved = Widget.get_by_id(widget.id)
+    assert saved.allowed_domains == "shop.example\nhttps://a.example:8443"
+    assert saved.require_verified_identity
