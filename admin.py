@@ -22,7 +22,17 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from events import broker, event_stream, format_event, last_event_id
 from forms import LoginForm, ReplyForm, WidgetGeneralForm
-from models import AUTH_TYPE_HELP, Agent, Conversation, Message, Widget, database
+from mailer import send_transcript
+from models import (
+    AUTH_TYPE_HELP,
+    Agent,
+    Conversation,
+    Message,
+    Rating,
+    TranscriptMail,
+    Widget,
+    database,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -188,6 +198,54 @@ def reply(conversation_id):
     return render_template(
         "admin/_reply_sent.html", conversation=found, message=message, form=ReplyForm(formdata=None)
     )
+
+
+@bp.post("/conversations/<int:conversation_id>/transcript")
+@login_required
+def email_transcript(conversation_id):
+    """Send the transcript to the client's stored email, on the agent's request."""
+    found = conversation_or_404(conversation_id)
+    if not found.client.display_email:
+        abort(409, "This client gave no email address.")
+    attempt = send_transcript(found, requested_by="agent")
+    if attempt.status == TranscriptMail.SENT:
+        flash(f"Transcript sent to {attempt.recipient}.")
+    else:
+        flash(f"The transcript could not be sent: {attempt.error}")
+    return redirect(url_for("admin.conversation", conversation_id=found.id))
+
+
+@bp.get("/reports")
+@login_required
+def reports():
+    """Ratings over the last 30 days and the share of good ratings per agent."""
+    days = Rating.per_day(30)
+    return render_template(
+        "admin/reports.html",
+        days=days,
+        chart=rating_chart(days),
+        per_agent=Rating.share_good_per_agent(),
+        total_good=sum(good for _, good, _ in days),
+        total_bad=sum(bad for _, _, bad in days),
+    )
+
+
+def rating_chart(days, width=720, height=200, pad=28):
+    """Bars for a server-drawn SVG chart: per day, good stacked under bad."""
+    peak = max([good + bad for _, good, bad in days] + [1])
+    slot = (width - pad) / len(days)
+    scale = (height - pad) / peak
+    bars = []
+    for index, (day, good, bad) in enumerate(days):
+        x = pad + index * slot + slot * 0.15
+        good_height, bad_height = good * scale, bad * scale
+        base = height - pad
+        bars.append({
+            "day": day, "good": good, "bad": bad, "x": round(x, 1), "w": round(slot * 0.7, 1),
+            "good_y": round(base - good_height, 1), "good_h": round(good_height, 1),
+            "bad_y": round(base - good_height - bad_height, 1), "bad_h": round(bad_height, 1),
+        })  # fmt: skip
+    return {"bars": bars, "width": width, "height": height, "pad": pad, "peak": peak}
 
 
 @bp.post("/conversations/<int:conversation_id>/status")

@@ -22,7 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 
 from labels import language_choices
-from models import AUTH_TYPES, MESSAGE_MAX_LENGTH, NAME_MAX_LENGTH
+from models import AUTH_TYPES, MESSAGE_MAX_LENGTH, NAME_MAX_LENGTH, Rating
 
 ALLOWED_DOMAIN = re.compile(
     r"(https?://)?(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:(\d{1,5}|\*))?"
@@ -177,3 +177,21 @@ class AgentForm(FlaskForm):
 
         if Agent.by_email(field.data):
             raise ValidationError("An agent with this email already exists.")
+
+
+class RatingForm(WidgetForm):
+    """A client's rating of the conversation: good or bad, with an optional comment."""
+
+    verdict = StringField()
+    comment = TextAreaField()
+
+    def validate_verdict(self, field):
+        if field.data not in ("good", "bad"):
+            raise ValidationError(self.labels("error.rating_choice"))
+
+    def validate_comment(self, field):
+        field.data = (field.data or "").strip() or None
+        if field.data and len(field.data) > Rating.COMMENT_MAX_LENGTH:
+            raise ValidationError(
+                self.labels("error.comment_too_long", max=Rating.COMMENT_MAX_LENGTH)
+            )

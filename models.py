@@ -14,6 +14,7 @@ from peewee import (
     JOIN,
     BigIntegerField,
     BooleanField,
+    Case,
     CharField,
     DatabaseProxy,
     DateTimeField,
@@ -581,7 +582,91 @@ class ReadMark(BaseModel):
         indexes = ((("agent", "conversation"), True),)
 
 
-MODELS = [Widget, Agent, Contact, Client, Conversation, Message, ReadMark]
+class Rating(BaseModel):
+    """A client's verdict on a conversation, good or bad; rating again replaces it."""
+
+    COMMENT_MAX_LENGTH = 1000
+
+    conversation = ForeignKeyField(
+        Conversation, unique=True, backref="ratings", on_delete="CASCADE"
+    )
+    good = BooleanField()
+    comment = TextField(null=True)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow, index=True)
+
+    @classmethod
+    def rate(cls, conversation, good, comment=None):
+        """Store the rating of ``conversation``, replacing an earlier one."""
+        with database.atomic():
+            rating = cls.get_or_none(cls.conversation == conversation)
+            if rating is None:
+                try:
+                    with database.atomic():
+                        return cls.create(conversation=conversation, good=good, comment=comment)
+                except IntegrityError:  # rated twice at once: the later one wins below
+                    rating = cls.get(cls.conversation == conversation)
+            rating.good, rating.comment, rating.updated_at = good, comment, utcnow()
+            rating.save()
+            return rating
+
+    @classmethod
+    def per_day(cls, days=30):
+        """[(date, good, bad)] for the last ``days`` days, oldest first, zeros included."""
+        since = utcnow() - datetime.timedelta(days=days - 1)
+        first_day = since.date()
+        counts = {first_day + datetime.timedelta(days=n): [0, 0] for n in range(days)}
+        for rating in cls.select(cls.good, cls.updated_at).where(cls.updated_at >= since):
+            day = counts.get(rating.updated_at.date())
+            if day is not None:
+                day[0 if rating.good else 1] += 1
+        return [(day, good, bad) for day, (good, bad) in counts.items()]
+
+    @classmethod
+    def share_good_per_agent(cls):
+        """[(agent name, ratings, share good)] for agents who replied in rated conversations."""
+        rows = (
+            cls.select(
+                Agent.name,
+                fn.COUNT(fn.DISTINCT(cls.id)).alias("total"),
+                fn.SUM(Case(None, [(cls.good, 1)], 0)).alias("good"),
+            )
+            .join(Conversation)
+            .join(Message, on=(Message.conversation == Conversation.id))
+            .join(Agent, on=(Message.agent == Agent.id))
+            .where(Message.sender == Message.FROM_AGENT)
+            .group_by(Agent.id, Agent.name)
+            .order_by(Agent.name)
+            .dicts()
+        )
+        return [(row["name"], row["total"], (row["good"] or 0) / row["total"]) for row in rows]
+
+
+class TranscriptMail(BaseModel):
+    """One attempt to email a conversation's transcript, kept so admins see what happened."""
+
+    SENT = "sent"
+    FAILED = "failed"
+
+    conversation = ForeignKeyField(Conversation, backref="transcript_mails", on_delete="CASCADE")
+    recipient = CharField(max_length=EMAIL_MAX_LENGTH)
+    requested_by = CharField(max_length=10)  # "client" or "agent"
+    status = CharField(max_length=10)
+    error = CharField(null=True, max_length=300)
+    created_at = DateTimeField(default=utcnow)
+
+
+MODELS = [
+    Widget,
+    Agent,
+    Contact,
+    Client,
+    Conversation,
+    Message,
+    ReadMark,
+    Rating,
+    TranscriptMail,
+]
 
 
 def create_tables():

@@ -23,9 +23,10 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from events import broker, event_stream, format_event, last_event_id
-from forms import ContactForm, MessageForm
+from forms import ContactForm, MessageForm, RatingForm
 from identity import IdentityError, verify_identity_token
 from labels import Labels
+from mailer import send_transcript
 from models import (
     AUTH_CODE,
     AUTH_OPTIONAL_FORM,
@@ -34,6 +35,8 @@ from models import (
     Client,
     Contact,
     Message,
+    Rating,
+    TranscriptMail,
     Widget,
     database,
 )
@@ -433,3 +436,67 @@ def stream(key):
         return "".join(events)
 
     return event_stream((f"client:{client.id}",), read_new)
+
+
+def identified_client_conversation(widget):
+    """The conversation a client with a known email may rate or have mailed; else a refusal.
+
+    Anonymous visitors and guests have neither control: 403.
+    """
+    client = current_client(widget)
+    if client is None or not can_chat(widget, client) or not client.display_email:
+        raise WidgetProblem(403, "error.not_allowed", widget)
+    conversation = client.latest_conversation()
+    if conversation is None:
+        raise WidgetProblem(409, "transcript.nothing", widget)
+    return conversation
+
+
+@bp.post("/widget/<key>/transcript")
+def email_transcript(key):
+    """Send the conversation to the email stored for this client (never one from the request)."""
+    widget = widget_or_404(key)
+    conversation = identified_client_conversation(widget)
+    labels = Labels(widget.language)
+    attempt = send_transcript(conversation, requested_by="client")
+    if attempt.status == TranscriptMail.SENT:
+        text, status = labels("transcript.sent", email=attempt.recipient), 200
+    else:
+        text, status = labels("transcript.failed"), 503
+    return render_template("widget/_tool_status.html", text=text, failed=status != 200), status
+
+
+@bp.post("/widget/<key>/rating")
+def rate(key):
+    """Rate the conversation good or bad, with an optional comment; again replaces it."""
+    widget = widget_or_404(key)
+    conversation = identified_client_conversation(widget)
+    labels = Labels(widget.language)
+    form = RatingForm(labels)
+    if not form.validate():
+        return render_template(
+            "widget/_rating.html", widget=widget, labels=labels, form=form, rating=None
+        ), 422
+    rating = Rating.rate(conversation, form.verdict.data == "good", form.comment.data)
+    broker.publish("inbox")
+    return render_template(
+        "widget/_rating.html", widget=widget, labels=labels, form=None, rating=rating
+    )
+
+
+@bp.get("/widget/<key>/rating")
+def rating_form(key):
+    """The rating form again, to change an earlier rating."""
+    widget = widget_or_404(key)
+    conversation = identified_client_conversation(widget)
+    labels = Labels(widget.language)
+    existing = conversation.ratings.first()
+    form = RatingForm(
+        labels,
+        formdata=None,
+        data={"verdict": ("good" if existing.good else "bad") if existing else None,
+              "comment": existing.comment if existing else None},
+    )  # fmt: skip
+    return render_template(
+        "widget/_rating.html", widget=widget, labels=labels, form=form, rating=None
+    )

@@ -36,6 +36,7 @@ def gunicorn_server(tmp_path):
         "FRONTDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'fd.db'}",
         "FRONTDESK_ADMIN_PASSWORD": PASSWORD,
         "FRONTDESK_SECRET_KEY": secrets.token_hex(16),
+        "FRONTDESK_OUTBOX_DIR": str(tmp_path / "outbox"),
     }
     subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", "init-db"], cwd=ROOT, env=env, check=True

@@ -167,6 +167,7 @@ class ServerProcess:
             "FRONTDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'fd.db'}",
             "FRONTDESK_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "FRONTDESK_SECRET_KEY": "test-" + secrets.token_hex(32),
+            "FRONTDESK_OUTBOX_DIR": str(tmp_path / "outbox"),
             "PYTHONUNBUFFERED": "1",
         }
         for name in ("FLASK_APP", "FLASK_DEBUG", "FLASK_RUN_PORT", "FRONTDESK_WIDGET_URL"):

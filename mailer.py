@@ -1,0 +1,119 @@
+"""Email: a conversation's transcript, through SMTP or, without SMTP settings, into a folder.
+
+Settings (``FRONTDESK_SMTP_*``): ``HOST``, ``PORT`` (587), ``USERNAME``, ``PASSWORD``,
+``SECURITY`` (``starttls``, ``ssl`` or ``none``; default ``starttls`` when a username is set) and
+``FROM``. With no ``FRONTDESK_SMTP_HOST``, each mail is written to ``instance/outbox/`` (or
+``FRONTDESK_OUTBOX_DIR``) as an ``.eml`` file, which is what ``make run`` does out of the box.
+"""
+
+import datetime
+import smtplib
+import uuid
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from pathlib import Path
+
+from babel.dates import format_datetime
+from flask import current_app, render_template
+
+from labels import Labels
+from models import TranscriptMail, database
+
+SMTP_TIMEOUT_SECONDS = 10
+
+
+class MailError(Exception):
+    """The mail could not be handed over; the text is safe to show admins (no credentials)."""
+
+
+def local_time(moment, language):
+    """A stored UTC time, written the way the language writes dates and times."""
+    aware = moment.replace(tzinfo=datetime.UTC)
+    return format_datetime(aware, "medium", tzinfo=datetime.UTC, locale=language) + " UTC"
+
+
+def transcript_message(conversation, recipient):
+    """The transcript as a mail in the widget's language, with a plain and an HTML body."""
+    widget = conversation.widget
+    labels = Labels(widget.language)
+    client = conversation.client
+    lines = []
+    for message in conversation.messages_in_order():
+        if message.is_system:
+            text = labels("chat.closed" if message.body == "closed" else "chat.reopened")
+            lines.append({"system": True, "text": text, "time": message.created_at})
+            continue
+        sender = (
+            labels("chat.you")
+            if message.from_client
+            else (message.agent.name if message.agent else labels("chat.agent"))
+        )
+        lines.append({"system": False, "sender": sender, "text": message.body,
+                      "time": message.created_at})  # fmt: skip
+    context = {
+        "labels": labels,
+        "widget": widget,
+        "name": client.display_name if (client.contact_id or client.name) else None,
+        "lines": lines,
+        "when": lambda moment: local_time(moment, labels.code),
+    }
+    mail = EmailMessage()
+    mail["Subject"] = labels("email.subject", site=widget.name)
+    sender = current_app.config.get("SMTP_FROM") or formataddr((widget.name, "no-reply@localhost"))
+    mail["From"] = sender
+    mail["To"] = recipient
+    mail["Message-ID"] = make_msgid(domain="frontdesk.invalid")
+    mail.set_content(render_template("email/transcript.txt", **context))
+    mail.add_alternative(render_template("email/transcript.html", **context), subtype="html")
+    mail["Content-Language"] = labels.code  # after the bodies: set_content drops Content-*
+    return mail
+
+
+def deliver(mail):
+    """Hand a mail to the SMTP server, or write it to the outbox folder when none is set."""
+    config = current_app.config
+    host = config.get("SMTP_HOST")
+    if not host:
+        outbox = Path(config.get("OUTBOX_DIR") or Path(current_app.instance_path) / "outbox")
+        outbox.mkdir(parents=True, exist_ok=True)
+        stamp = f"{datetime.datetime.now(datetime.UTC):%Y%m%d-%H%M%S}"
+        path = outbox / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
+        path.write_bytes(bytes(mail))
+        current_app.logger.warning("No FRONTDESK_SMTP_HOST: mail written to %s", path)
+        return
+    port = int(config.get("SMTP_PORT") or 587)
+    username = config.get("SMTP_USERNAME")
+    security = config.get("SMTP_SECURITY") or ("starttls" if username else "none")
+    connect = smtplib.SMTP_SSL if security == "ssl" else smtplib.SMTP
+    try:
+        with connect(host, port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
+            if security == "starttls":
+                smtp.starttls()
+            if username:
+                smtp.login(username, config.get("SMTP_PASSWORD") or "")
+            smtp.send_message(mail)
+    except (OSError, smtplib.SMTPException) as error:
+        # Never the password: smtplib's errors carry codes and server replies only.
+        reason = f"{type(error).__name__}: {error}"[:250]
+        current_app.logger.warning("Mail to the SMTP server %s failed: %s", host, reason)
+        raise MailError(reason) from error
+
+
+def send_transcript(conversation, requested_by):
+    """Email the conversation to the client's stored address; the attempt is recorded.
+
+    The address always comes from what is stored for the client (their contact's, or the one
+    the site passed), never from the request.
+    """
+    recipient = conversation.client.display_email
+    attempt = TranscriptMail(
+        conversation=conversation, recipient=recipient, requested_by=requested_by
+    )
+    try:
+        deliver(transcript_message(conversation, recipient))
+        attempt.status = TranscriptMail.SENT
+    except MailError as error:
+        attempt.status, attempt.error = TranscriptMail.FAILED, str(error)
+    with database.atomic():
+        attempt.save()
+    return attempt

@@ -1,0 +1,246 @@
+"""Transcript by email and chat rating: only for clients with a known email."""
+
+import email
+import json
+import secrets
+import socket
+from email import policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from conftest import csrf_token_from, set_auth_type, visitor_headers
+
+from models import (
+    AUTH_CODE,
+    AUTH_FORM,
+    AUTH_NONE,
+    AUTH_OPTIONAL_FORM,
+    Agent,
+    Message,
+    Rating,
+    TranscriptMail,
+)
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives."""
+
+    def __init__(self):
+        self.mails = []
+
+    async def handle_DATA(self, server, session, envelope):
+        parsed = email.message_from_bytes(envelope.content, policy=policy.default)
+        self.mails.append((envelope.rcpt_tos, parsed))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server on loopback, and the app configured to use it."""
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=port,
+        SMTP_SECURITY="none",
+        SMTP_FROM="Demo shop <support@shop.example>",
+    )
+    yield inbox
+    controller.stop()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def dead_smtp_server(app):
+    """SMTP settings pointing at a port where nothing listens."""
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), SMTP_SECURITY="none")
+
+
+def form_client(client, widget, body="Where is my parcel?", language="en"):
+    set_auth_type(widget, AUTH_FORM, language)
+    token = secrets.token_hex(24)
+    client.post(
+        f"/widget/{widget.key}/contact",
+        data={"name": "Grace Hopper", "email": "grace@example.com"},
+        headers=visitor_headers(token),
+    )
+    client.post(
+        f"/widget/{widget.key}/messages",
+        data={"body": body, "client_msg_id": secrets.token_hex(8)},
+        headers=visitor_headers(token),
+    )
+    return token
+
+
+def reply(body, agent_email="admin@example.com"):
+    conversation = Message.get(Message.sender == Message.FROM_CLIENT).conversation
+    return conversation.add_message(body, Message.FROM_AGENT, agent=Agent.by_email(agent_email))
+
+
+def test_transcript_goes_to_the_stored_email_in_the_widget_language(client, widget, smtp_server):
+    token = form_client(client, widget, body="Wo ist mein Paket?", language="de")
+    reply("Es ist unterwegs.")
+    response = client.post(
+        f"/widget/{widget.key}/transcript",
+        data={"email": "attacker@evil.example"},  # ignored: the stored address is used
+        headers=visitor_headers(token),
+    )
+    assert response.status_code == 200
+    assert "grace@example.com" in response.data.decode()
+    recipients, mail = smtp_server.mails[0]
+    assert recipients == ["grace@example.com"]
+    assert mail["Subject"] == "Dein Gespräch mit Demo shop"
+    assert mail["Content-Language"] == "de"
+    plain = mail.get_body(preferencelist=("plain",)).get_content()
+    html = mail.get_body(preferencelist=("html",)).get_content()
+    for body in (plain, html):
+        assert "Hallo Grace Hopper," in body
+        assert "Wo ist mein Paket?" in body and "Es ist unterwegs." in body
+        assert "Admin" in body and "UTC" in body
+    assert plain.index("Wo ist mein Paket?") < plain.index("Es ist unterwegs.")
+    assert '<html lang="de"' in html
+    assert TranscriptMail.get().status == TranscriptMail.SENT
+
+
+def test_a_failing_mail_server_loses_nothing_and_admins_see_it(
+    client, admin, widget, dead_smtp_server
+):
+    token = form_client(client, widget)
+    response = client.post(f"/widget/{widget.key}/transcript", headers=visitor_headers(token))
+    assert response.status_code == 503
+    assert b"We could not send the transcript right now. Please try again later." in response.data
+    attempt = TranscriptMail.get()
+    assert attempt.status == TranscriptMail.FAILED and "ConnectionRefused" in attempt.error
+    assert Message.select().count() == 1  # the conversation is untouched
+    page = admin.get(f"/admin/conversations/{attempt.conversation_id}").data.decode()
+    assert "Transcript not sent to grace@example.com" in page
+
+
+def test_without_smtp_the_mail_lands_in_the_outbox(app, client, widget):
+    app.config["SMTP_HOST"] = None
+    token = form_client(client, widget)
+    response = client.post(f"/widget/{widget.key}/transcript", headers=visitor_headers(token))
+    assert response.status_code == 200
+    written = sorted((Path(app.instance_path) / "outbox").glob("*.eml"))
+    assert written and b"grace@example.com" in written[-1].read_bytes()
+
+
+def test_agent_sends_the_transcript_from_the_conversation(admin, client, widget, smtp_server):
+    form_client(client, widget)
+    conversation = Message.get().conversation
+    page = admin.get(f"/admin/conversations/{conversation.id}")
+    response = admin.post(
+        f"/admin/conversations/{conversation.id}/transcript",
+        data={"csrf_token": csrf_token_from(page)},
+    )
+    assert response.status_code == 302
+    assert smtp_server.mails[0][0] == ["grace@example.com"]
+    assert TranscriptMail.get().requested_by == "agent"
+
+
+def rate(client, widget, token, verdict, comment=""):
+    return client.post(
+        f"/widget/{widget.key}/rating",
+        data={"verdict": verdict, "comment": comment},
+        headers=visitor_headers(token),
+    )
+
+
+def test_rating_and_rating_again_replaces_it(client, widget, admin):
+    token = form_client(client, widget)
+    response = rate(client, widget, token, "bad", "Took too long")
+    assert response.status_code == 200 and b"You rated this chat: bad." in response.data
+    assert rate(client, widget, token, "good").status_code == 200
+    assert Rating.select().count() == 1
+    rating = Rating.get()
+    assert rating.good and rating.comment is None
+    inbox = admin.get("/admin/").data.decode()
+    assert "Rated good" in inbox
+
+
+def test_rating_a_closed_conversation(client, widget):
+    token = form_client(client, widget)
+    Message.get().conversation.set_status("closed", agent=None)
+    assert rate(client, widget, token, "good").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "verdict, comment, error",
+    [
+        ("", "", b"Please choose good or bad."),
+        ("great", "", b"Please choose good or bad."),
+        ("good", "x" * 1001, b"Please keep your comment under 1000 characters."),
+    ],
+)
+def test_bad_ratings_are_refused(client, widget, verdict, comment, error):
+    token = form_client(client, widget)
+    response = rate(client, widget, token, verdict, comment)
+    assert response.status_code == 422 and error in response.data
+    assert Rating.select().count() == 0
+
+
+def test_visitors_and_guests_get_neither_control(client, widget):
+    set_auth_type(widget, AUTH_NONE)
+    visitor = secrets.token_hex(24)
+    client.post(
+        f"/widget/{widget.key}/messages",
+        data={"body": "anonymous", "client_msg_id": "v1"},
+        headers=visitor_headers(visitor),
+    )
+    pane = client.get(f"/widget/{widget.key}/pane", headers=visitor_headers(visitor)).data
+    assert b"Email me the transcript" not in pane and b"How was this chat?" not in pane
+    assert (
+        client.post(
+            f"/widget/{widget.key}/transcript", headers=visitor_headers(visitor)
+        ).status_code
+        == 403
+    )
+    assert rate(client, widget, visitor, "good").status_code == 403
+
+    set_auth_type(widget, AUTH_OPTIONAL_FORM)
+    guest = secrets.token_hex(24)
+    client.post(f"/widget/{widget.key}/guest", headers=visitor_headers(guest))
+    assert rate(client, widget, guest, "good").status_code == 403
+    assert Rating.select().count() == 0 and TranscriptMail.select().count() == 0
+
+
+def test_identified_clients_see_both_controls(client, widget):
+    token = form_client(client, widget)
+    pane = client.get(f"/widget/{widget.key}/pane", headers=visitor_headers(token)).data
+    assert b"Email me the transcript" in pane and b"How was this chat?" in pane
+
+
+def test_code_clients_with_an_email_can_rate(client, widget):
+    set_auth_type(widget, AUTH_CODE)
+    token = secrets.token_hex(24)
+    client.post(
+        f"/widget/{widget.key}/identify",
+        data={"custom_user_data": json.dumps({"id": "9", "email": "nine@example.com"})},
+        headers=visitor_headers(token),
+    )
+    client.post(
+        f"/widget/{widget.key}/messages",
+        data={"body": "hi", "client_msg_id": "c9"},
+        headers=visitor_headers(token),
+    )
+    assert rate(client, widget, token, "good").status_code == 200
+
+
+def test_report_page_draws_ratings_and_agent_shares(client, widget, admin):
+    token = form_client(client, widget)
+    reply("Happy to help")
+    rate(client, widget, token, "good")
+    page = admin.get("/admin/reports").data.decode()
+    assert "<svg" in page and 'class="good"' in page
+    assert "Last 30 days: 1 good, 0 bad" in page
+    assert "Admin" in page and "100 %" in page
+    assert Rating.share_good_per_agent() == [("Admin", 1, 1.0)]
+    assert sum(good for _, good, _ in Rating.per_day(30)) == 1
