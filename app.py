@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 import admin
+import label_editor  # noqa: F401  (registers the label editor on the admin blueprint)
 import team  # noqa: F401  (registers the people pages on the admin blueprint)
 import widget
 from labels import labels_cli

@@ -110,6 +110,10 @@ class WidgetGeneralForm(FlaskForm):
         validators=[InputRequired("Choose how clients identify.")],
     )
     language = SelectField("Widget language")
+    follow_browser_language = BooleanField(
+        "Speak the visitor's browser language when there is a file for it "
+        "(otherwise the language above)"
+    )
     require_verified_identity = BooleanField(
         "Require verified identity (a token signed by your server; see Install)"
     )

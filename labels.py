@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 from babel import Locale
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 from flask.cli import AppGroup
 
 LANGUAGES_DIR = Path(__file__).parent / "languages"
@@ -38,9 +38,9 @@ def placeholders(text):
         return {"<broken>"}
 
 
-def language_codes():
+def language_codes(directory=None):
     """Every language with a file, English first."""
-    codes = sorted(path.stem for path in LANGUAGES_DIR.glob("*.po"))
+    codes = sorted(path.stem for path in (directory or LANGUAGES_DIR).glob("*.po"))
     return sorted(codes, key=lambda code: code != SOURCE_LANGUAGE)
 
 
@@ -56,15 +56,15 @@ def text_direction(code):
     return Locale.parse(code).text_direction
 
 
-def load_language(code):
+def load_language(code, directory=None):
     """The labels of one language file as {key: Label}; re-read when the file changes."""
     if not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", code or ""):
         return {}
-    path = LANGUAGES_DIR / f"{code}.po"
+    path = (directory or LANGUAGES_DIR) / f"{code}.po"
     if not path.exists():
         return {}
     mtime = path.stat().st_mtime_ns
-    cached = _cache.get(code)
+    cached = _cache.get(path)
     if cached and cached[0] == mtime:
         return cached[1]
     with path.open("rb") as handle:
@@ -79,38 +79,89 @@ def load_language(code):
             source=message.id,
             comment=" ".join(message.auto_comments),
         )
-    _cache[code] = (mtime, entries)
+    _cache[path] = (mtime, entries)
     return entries
 
 
 class Labels:
-    """The texts of one widget language; call it with a key (and placeholder values)."""
+    """The texts of one widget language; call it with a key (and placeholder values).
 
-    def __init__(self, code):
+    ``overrides`` ({key: text}) are a widget's own wording, set in the label editor.
+    """
+
+    def __init__(self, code, overrides=None):
         self.code = code if code in language_codes() else SOURCE_LANGUAGE
         self.direction = text_direction(self.code)
+        self.overrides = overrides or {}
         self._own = load_language(self.code)
         self._source = load_language(SOURCE_LANGUAGE)
 
-    def text(self, key):
-        """The raw text for ``key``: this language's, else English, else the key itself."""
+    def file_text(self, key):
+        """The text the language file gives ``key``: this language's, else English, else the key."""
         for entries in (self._own, self._source):
             label = entries.get(key)
             if label and label.text:
                 return label.text
         return key
 
+    def text(self, key):
+        """The raw text for ``key``: the widget's override, else the file's."""
+        return self.overrides.get(key) or self.file_text(key)
+
     def __call__(self, key, **values):
         text = self.text(key)
-        return text.format_map(values) if values else text
+        if not values:
+            return text
+        try:
+            return text.format_map(values)
+        except (KeyError, ValueError, IndexError):  # a broken override never breaks the widget
+            return self.file_text(key).format_map(values)
 
 
-def check_languages():
+def resolve_language(default, follow_browser=False, requested=None, accept_languages=()):
+    """The language a visitor gets: the host page's request, else (when the widget follows the
+    browser) the first browser language with a file, else the widget's default."""
+    codes = language_codes()
+
+    def known(tag):
+        tag = (tag or "").replace("_", "-").strip()
+        for candidate in (tag, tag.split("-")[0].lower()):
+            if candidate in codes:
+                return candidate
+        return None
+
+    if known(requested):
+        return known(requested)
+    if follow_browser:
+        for tag in accept_languages:
+            if known(tag):
+                return known(tag)
+    return default if default in codes else SOURCE_LANGUAGE
+
+
+def override_problem(text, file_text):
+    """Why an override cannot replace ``file_text``, or None: placeholders must match."""
+    have, want = placeholders(text), placeholders(file_text)
+    if have == want:
+        return None
+    if "<broken>" in have:
+        return "A brace is not closed: write placeholders like {name}."
+    missing = sorted(want - have)
+    unknown = sorted(have - want)
+    parts = []
+    if missing:
+        parts.append("keep " + ", ".join("{" + name + "}" for name in missing))
+    if unknown:
+        parts.append("remove unknown " + ", ".join("{" + name + "}" for name in unknown))
+    return "Placeholders must match the original: " + " and ".join(parts) + "."
+
+
+def check_languages(directory=None):
     """Problems per language: missing keys, keys English no longer has, placeholder mismatches."""
-    source = load_language(SOURCE_LANGUAGE)
+    source = load_language(SOURCE_LANGUAGE, directory)
     report = {}
-    for code in language_codes():
-        entries = load_language(code)
+    for code in language_codes(directory):
+        entries = load_language(code, directory)
         problems = []
         for key, label in source.items():
             own = entries.get(key)
@@ -126,13 +177,14 @@ def check_languages():
     return report
 
 
-labels_cli = AppGroup("labels", help="Check the widget's language files.")
+labels_cli = AppGroup("labels", help="Check the widget's language files, or start a new one.")
 
 
 @labels_cli.command("check")
-def check_command():
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path))
+def check_command(directory):
     """List each language's problems; exit non-zero when any language is incomplete."""
-    report = check_languages()
+    report = check_languages(directory)
     for code, problems in report.items():
         status = "complete" if not problems else f"{len(problems)} problem(s)"
         click.echo(f"{code}: {status}")
@@ -140,3 +192,27 @@ def check_command():
             click.echo(f"  - {problem}")
     if any(report.values()):
         raise SystemExit(1)
+
+
+@labels_cli.command("new")
+@click.argument("code")
+def new_language_command(code):
+    """Start languages/CODE.po from English: every label, with an empty translation."""
+    if not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", code):
+        raise click.ClickException("Use a language code such as pt or pt_BR.")
+    try:
+        Locale.parse(code)
+    except (ValueError, LookupError) as error:
+        raise click.ClickException(f"{code} is not a language Babel knows.") from error
+    target = LANGUAGES_DIR / f"{code}.po"
+    if target.exists():
+        raise click.ClickException(f"{target} already exists.")
+    with (LANGUAGES_DIR / f"{SOURCE_LANGUAGE}.po").open("rb") as handle:
+        catalog = read_po(handle, locale=SOURCE_LANGUAGE)
+    catalog.locale = Locale.parse(code)
+    for message in catalog:
+        if message.id:
+            message.string = ""
+    with target.open("wb") as handle:
+        write_po(handle, catalog, width=100)
+    click.echo(f"Wrote {target}: translate each msgstr, then run `flask --app app labels check`.")

@@ -16,7 +16,6 @@ from pathlib import Path
 from babel.dates import format_datetime
 from flask import current_app, render_template
 
-from labels import Labels
 from models import TranscriptMail, database
 
 SMTP_TIMEOUT_SECONDS = 10
@@ -35,7 +34,7 @@ def local_time(moment, language):
 def transcript_message(conversation, recipient):
     """The transcript as a mail in the widget's language, with a plain and an HTML body."""
     widget = conversation.widget
-    labels = Labels(widget.language)
+    labels = widget.labels(requested=conversation.language)
     client = conversation.client
     lines = []
     for message in conversation.messages_in_order():

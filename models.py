@@ -28,6 +28,8 @@ from playhouse.db_url import connect
 from playhouse.migrate import SchemaMigrator, migrate
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from labels import Labels, resolve_language
+
 database = DatabaseProxy()
 
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 5000}
@@ -124,11 +126,19 @@ class Widget(BaseModel):
     identity_secret = CharField(null=True, max_length=64, default=new_identity_secret)
     require_verified_identity = BooleanField(default=False)
     allowed_domains = TextField(null=True)  # one per line; empty: any site may embed
+    follow_browser_language = BooleanField(default=False)  # else always ``language``
 
     @classmethod
     def by_key(cls, key):
         """The widget with this public key, or None."""
         return cls.get_or_none(cls.key == key)
+
+    def labels(self, requested=None, accept_languages=()):
+        """The texts a visitor sees: the language they get, with this widget's overrides."""
+        code = resolve_language(
+            self.language, self.follow_browser_language, requested, accept_languages
+        )
+        return Labels(code, LabelOverride.for_widget(self, code))
 
     def regenerate_identity_secret(self):
         """A new secret: tokens signed with the old one stop working at once."""
@@ -393,13 +403,14 @@ class Client(BaseModel):
         """The conversation the widget shows: the newest, open or closed."""
         return self.conversations.order_by(Conversation.id.desc()).first()
 
-    def open_conversation(self, page_url=None, browser_language=None):
+    def open_conversation(self, page_url=None, browser_language=None, language=None):
         """The conversation the client's next message goes to, started on their first message."""
         return self.current_conversation() or Conversation.create(
             widget=self.widget_id,
             client=self,
             page_url=page_url,
             browser_language=browser_language,
+            language=language,
         )
 
     def seen(self):
@@ -420,6 +431,7 @@ class Conversation(BaseModel):
     last_message_at = DateTimeField(default=utcnow, index=True)
     page_url = CharField(null=True, max_length=1000)
     browser_language = CharField(null=True, max_length=35)
+    language = CharField(null=True, max_length=10)  # the widget language the client saw
 
     @property
     def is_open(self):
@@ -582,6 +594,43 @@ class ReadMark(BaseModel):
         indexes = ((("agent", "conversation"), True),)
 
 
+class LabelOverride(BaseModel):
+    """A widget's own wording for one label in one language (the label editor)."""
+
+    widget = ForeignKeyField(Widget, backref="label_overrides", on_delete="CASCADE")
+    language = CharField(max_length=10)
+    key = CharField(max_length=64)
+    text = TextField()
+
+    class Meta:
+        indexes = ((("widget", "language", "key"), True),)
+
+    @classmethod
+    def for_widget(cls, widget, language):
+        """{key: text} of the widget's overrides in ``language``."""
+        rows = cls.select(cls.key, cls.text).where(
+            (cls.widget == widget) & (cls.language == language)
+        )
+        return {row.key: row.text for row in rows}
+
+    @classmethod
+    def replace_all(cls, widget, language, overrides):
+        """Make ``overrides`` ({key: text}) the widget's whole wording in ``language``."""
+        with database.atomic():
+            cls.delete().where((cls.widget == widget) & (cls.language == language)).execute()
+            for key, text in overrides.items():
+                cls.create(widget=widget, language=language, key=key, text=text)
+
+    @classmethod
+    def reset(cls, widget, language, key=None):
+        """Back to the language file's text: one label, or all of them."""
+        query = cls.delete().where((cls.widget == widget) & (cls.language == language))
+        if key is not None:
+            query = query.where(cls.key == key)
+        with database.atomic():
+            query.execute()
+
+
 class Rating(BaseModel):
     """A client's verdict on a conversation, good or bad; rating again replaces it."""
 
@@ -664,6 +713,7 @@ MODELS = [
     Conversation,
     Message,
     ReadMark,
+    LabelOverride,
     Rating,
     TranscriptMail,
 ]

@@ -25,7 +25,7 @@ from werkzeug.exceptions import HTTPException
 from events import broker, event_stream, format_event, last_event_id
 from forms import ContactForm, MessageForm, RatingForm
 from identity import IdentityError, verify_identity_token
-from labels import Labels
+from labels import SOURCE_LANGUAGE, Labels, resolve_language
 from mailer import send_transcript
 from models import (
     AUTH_CODE,
@@ -45,6 +45,7 @@ bp = Blueprint("widget", __name__)
 
 TOKEN_HEADER = "X-Frontdesk-Token"
 PAGE_HEADER = "X-Frontdesk-Page"
+LANGUAGE_HEADER = "X-Frontdesk-Language"
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32,128}")
 CUSTOM_DATA_MAX_BYTES = 8192
 CUSTOM_FIELDS_MAX = 50
@@ -63,7 +64,7 @@ class WidgetProblem(Exception):
 @bp.errorhandler(WidgetProblem)
 def show_problem(problem):
     """Render a refused request as a notice in the widget's language."""
-    labels = Labels(problem.widget.language if problem.widget else None)
+    labels = labels_for(problem.widget)
     body = render_template("widget/_notice.html", labels=labels, message_key=problem.label_key)
     response = make_response(body, problem.status)
     if getattr(problem, "reason", None):
@@ -85,6 +86,17 @@ def allow_framing(response):
     response.headers.pop("X-Frame-Options", None)
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def labels_for(widget):
+    """The texts this request's visitor reads: the language the host page asked for
+    (``frontdeskSettings.language``), else their browser's when the widget follows it, else the
+    widget's own; with the widget's overrides."""
+    requested = request.headers.get(LANGUAGE_HEADER) or request.args.get("lang")
+    accept = request.accept_languages.values()
+    if widget is None:
+        return Labels(resolve_language(SOURCE_LANGUAGE, True, requested, accept))
+    return widget.labels(requested, accept)
 
 
 def widget_or_404(key):
@@ -122,7 +134,7 @@ def can_chat(widget, client):
 
 def render_pane(widget, client, form=None, status=200):
     """The partial the client should see now: sign-in notice, login form or chat."""
-    labels = Labels(widget.language)
+    labels = labels_for(widget)
     if can_chat(widget, client):
         return render_chat(widget, client, labels), status
     if widget.auth_type == AUTH_CODE:
@@ -190,12 +202,14 @@ def loader_settings(key):
         response.status_code = 403
         return response  # no CORS header: the page cannot read even the refusal
     else:
-        labels = Labels(widget.language)
+        labels = labels_for(widget)
         response = jsonify(
             auth_type=widget.auth_type,
             language=labels.code,
             direction=labels.direction,
-            frame_url=url_for("widget.frame", key=key, _external=True),
+            frame_url=url_for(
+                "widget.frame", key=key, lang=request.args.get("lang") or None, _external=True
+            ),
             launcher_label=labels("launcher.open"),
             close_label=labels("launcher.close"),
         )
@@ -212,7 +226,7 @@ def loader_settings(key):
 def frame(key):
     """The page inside the iframe; its pane loads once the visitor token is known."""
     widget = Widget.by_key(key)
-    labels = Labels(widget.language if widget else None)
+    labels = labels_for(widget)
     status = 200 if widget else 404
     response = make_response(
         render_template("widget/frame.html", widget=widget, labels=labels), status
@@ -232,7 +246,7 @@ def pane(key):
     if client:
         client.seen()
     if request.args.get("fresh") and can_chat(widget, client):
-        return render_chat(widget, client, Labels(widget.language), fresh=True)
+        return render_chat(widget, client, labels_for(widget), fresh=True)
     return render_pane(widget, client)
 
 
@@ -272,7 +286,7 @@ def identify(key):
             client.external_id = user.pop("id")
             client.describe(user)
             client.save()
-    return render_chat(widget, client, Labels(widget.language))
+    return render_chat(widget, client, labels_for(widget))
 
 
 class IdentityRefused(WidgetProblem):
@@ -336,7 +350,7 @@ def submit_contact(key):
     token = visitor_token(widget)
     if not widget.offers_form:
         raise WidgetProblem(409, "error.not_allowed", widget)
-    labels = Labels(widget.language)
+    labels = labels_for(widget)
     form = ContactForm(labels)
     if not form.validate():
         return render_pane(widget, Client.by_token(widget, token), form=form, status=422)
@@ -358,7 +372,7 @@ def continue_as_guest(key):
         client = Client.for_token(widget, token)
         client.is_guest = True
         client.save()
-    return render_chat(widget, client, Labels(widget.language))
+    return render_chat(widget, client, labels_for(widget))
 
 
 @bp.post("/widget/<key>/messages")
@@ -369,7 +383,7 @@ def send_message(key):
     client = Client.by_token(widget, token)
     if not can_chat(widget, client):
         return refuse_with_pane(widget, client)
-    labels = Labels(widget.language)
+    labels = labels_for(widget)
     form = MessageForm(labels)
     if not form.validate():
         return render_template(
@@ -378,7 +392,7 @@ def send_message(key):
     first_message = client is None
     with database.atomic():
         client = client or Client.for_token(widget, token)
-        conversation = client.open_conversation(host_page_url(), browser_language())
+        conversation = client.open_conversation(host_page_url(), browser_language(), labels.code)
         message = conversation.add_message(
             form.body.data, Message.FROM_CLIENT, client_msg_id=form.client_msg_id.data or None
         )
@@ -418,7 +432,7 @@ def stream(key):
     client = current_client(widget)
     if client is None or not can_chat(widget, client):
         raise WidgetProblem(403, "error.not_allowed", widget)
-    labels = Labels(widget.language)
+    labels = labels_for(widget)
     position = {"after": last_event_id(request)}
 
     def read_new():
@@ -457,7 +471,7 @@ def email_transcript(key):
     """Send the conversation to the email stored for this client (never one from the request)."""
     widget = widget_or_404(key)
     conversation = identified_client_conversation(widget)
-    labels = Labels(widget.language)
+    labels = labels_for(widget)
     attempt = send_transcript(conversation, requested_by="client")
     if attempt.status == TranscriptMail.SENT:
         text, status = labels("transcript.sent", email=attempt.recipient), 200
@@ -471,7 +485,7 @@ def rate(key):
     """Rate the conversation good or bad, with an optional comment; again replaces it."""
     widget = widget_or_404(key)
     conversation = identified_client_conversation(widget)
-    labels = Labels(widget.language)
+    labels = labels_for(widget)
     form = RatingForm(labels)
     if not form.validate():
         return render_template(
@@ -489,7 +503,7 @@ def rating_form(key):
     """The rating form again, to change an earlier rating."""
     widget = widget_or_404(key)
     conversation = identified_client_conversation(widget)
-    labels = Labels(widget.language)
+    labels = labels_for(widget)
     existing = conversation.ratings.first()
     form = RatingForm(
         labels,

@@ -5,7 +5,9 @@
      <script>window.frontdeskSettings = {widget: "KEY", custom_user_data: {id: "42", name: "Ada"}};</script>
      <script src="https://chat.example.com/embed.js" async></script>
 
-   Then Frontdesk("update", {custom_user_data: {...}}), Frontdesk("logout"), Frontdesk("open"). */
+   Optional settings: language ("de": overrides the widget's language and the browser's),
+   identity_token (signed by the site's server). Then Frontdesk("update", {...}),
+   Frontdesk("logout"), Frontdesk("open"), Frontdesk("close"). */
 (function () {
   "use strict";
   if (window.Frontdesk && window.Frontdesk.loaded) return;
@@ -133,7 +135,9 @@
     courier = document.createElement("iframe");
     courier.hidden = true;
     courier.setAttribute("aria-hidden", "true");
-    courier.src = config.frame_url + "?logout=1";
+    var url = new URL(config.frame_url);
+    url.searchParams.set("logout", "1");
+    courier.src = url.href;
     document.body.appendChild(courier);
   }
 
@@ -195,7 +199,9 @@
     console.warn("Frontdesk: no widget key; set frontdeskSettings.widget or data-widget.");
     return;
   }
-  fetch(widgetUrl("/settings.json"), { credentials: "omit" })
+  var language = typeof settings.language === "string" ? settings.language : "";
+  var query = language ? "?lang=" + encodeURIComponent(language) : "";
+  fetch(widgetUrl("/settings.json" + query), { credentials: "omit" })
     .then(function (response) {
       if (!response.ok) throw new Error("unknown widget key " + widgetKey);
       return response.json();

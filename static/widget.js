@@ -58,10 +58,12 @@
 
   // The token travels as a header on every htmx request: third-party cookies are not relied on.
   var hostPage = ""; // the host page's address, from the loader: the agent sees where a chat began
+  var language = new URLSearchParams(window.location.search).get("lang") || "";
   document.addEventListener("htmx:config:request", function (event) {
     var headers = event.detail.ctx.request.headers;
     headers["X-Frontdesk-Token"] = state.token;
     if (hostPage) headers["X-Frontdesk-Page"] = hostPage;
+    if (language) headers["X-Frontdesk-Language"] = language; // frontdeskSettings.language
   });
 
   // Code type: the host page hands the user's data over by postMessage, never in a URL.
