@@ -30,7 +30,7 @@ run: setup
 	@echo "  Admin:      http://127.0.0.1:$(PORT)/admin"
 	@echo "  Demo page:  http://localhost:$(PORT)/demo   (the widget is served from 127.0.0.1, a third-party origin)"
 	@echo ""
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	FRONTDESK_DEMO=true $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 lint: setup
 	$(PY) -m ruff check .

@@ -4,6 +4,7 @@ First-party pages: a cookie session (Flask-Login), CSRF on every form and htmx r
 never framed by another site.
 """
 
+import re
 from functools import wraps
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,6 +23,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from events import broker, event_stream, format_event, last_event_id
 from forms import LoginForm, ReplyForm, WidgetGeneralForm
+from limits import allow
 from mailer import send_transcript
 from models import (
     AUTH_TYPE_HELP,
@@ -38,10 +40,10 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.after_request
-def forbid_framing(response):
-    """The admin must never be drawn inside another page (clickjacking)."""
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+def no_caching(response):
+    """Admin pages hold customers' data: never kept by the browser or a proxy.
+
+    (Framing is refused app-wide, see ``app.common_headers``.)"""
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -84,6 +86,12 @@ def login():
     status = 200
     if form.validate_on_submit():
         agent = Agent.by_email(form.email.data)
+        attempt = (form.email.data.strip().lower(), request.remote_addr)
+        if not allow("sign-in", attempt, "SIGN_IN_ATTEMPTS_PER_15_MINUTES", 900):
+            form.password.errors.append(
+                "Too many sign-in attempts for this account. Wait 15 minutes and try again."
+            )
+            return render_template("admin/login.html", form=form), 429
         if agent and agent.active and agent.check_password(form.password.data):
             login_user(agent, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")))
@@ -117,9 +125,8 @@ def inbox():
     """Open (or closed) conversations, the latest activity first, with unread counts."""
     status = inbox_status()
     conversations = list(Conversation.inbox(current_user, status))
-    template = "admin/_inbox_list.html" if request.headers.get("HX-Request") else None
-    return render_template(
-        template or "admin/inbox.html", conversations=conversations, status=status
+    return page_or_partial(
+        "admin/inbox.html", "admin/_inbox_list.html", conversations=conversations, status=status
     )
 
 
@@ -131,22 +138,26 @@ def live():
     Unnamed events are messages by others (id = message id, replayed after ``Last-Event-ID``);
     named ``inbox-changed`` events carry the number of conversations with unread messages.
     """
-    agent = current_user._get_current_object()
+    agent_id = current_user.id
     viewed = None
-    if request.args.get("conversation", "").isdigit():
+    if re.fullmatch(r"[0-9]{1,18}", request.args.get("conversation", "")):
         viewed = Conversation.get_or_none(Conversation.id == int(request.args["conversation"]))
-    position = {"after": last_event_id(request)}
+    after = last_event_id(request)
 
     def read_new():
+        nonlocal after
+        agent = Agent.get_or_none(Agent.id == agent_id)
+        if agent is None or not agent.active:
+            return None  # deactivated or removed: the stream ends with their access
         events = []
         if viewed is not None:
-            messages = list(viewed.messages_for_agent_after(agent, position["after"]))
+            messages = list(viewed.messages_for_agent_after(agent, after))
             for message in messages:
                 html = render_template("admin/_message.html", message=message, conversation=viewed)
                 events.append(format_event(html, event_id=message.id))
             if messages:
-                position["after"] = messages[-1].id
-                viewed.mark_read(agent, position["after"])
+                after = messages[-1].id
+                viewed.mark_read(agent, after)
         # Inbox events carry no id to resume from, so every round (the first of each connection
         # too) says "look again": a reconnect catches up on what changed while it was away.
         unread = Conversation.unread_count(agent)
@@ -158,7 +169,18 @@ def live():
 
 
 def conversation_or_404(conversation_id):
+    """The conversation, or a 404 page."""
     return Conversation.get_or_none(Conversation.id == conversation_id) or abort(404)
+
+
+def widget_or_404(widget_id):
+    """The widget, or a 404 page."""
+    return Widget.get_or_none(Widget.id == widget_id) or abort(404)
+
+
+def page_or_partial(page, partial, **context):
+    """The whole page, or for an htmx request only the partial it swaps."""
+    return render_template(partial if request.headers.get("HX-Request") else page, **context)
 
 
 @bp.get("/conversations/<int:conversation_id>")
@@ -187,14 +209,17 @@ def reply(conversation_id):
     form = ReplyForm()
     if not form.validate():
         return render_template("admin/_reply.html", conversation=found, form=form), 422
+    reopened = not found.is_open
     with database.atomic():
-        if not found.is_open:  # answering a closed conversation opens it again
+        if reopened:  # answering a closed conversation opens it again
             found.set_status(Conversation.OPEN, current_user.id)
         message = found.add_message(
             form.body.data.strip(), Message.FROM_AGENT, agent=current_user.id
         )
         found.mark_read(current_user.id, message.id)
     broker.publish(*found.topics)
+    if reopened:  # the header and the thread both change: show the page afresh
+        return "", 204, {"HX-Refresh": "true"}
     return render_template(
         "admin/_reply_sent.html", conversation=found, message=message, form=ReplyForm(formdata=None)
     )
@@ -276,7 +301,7 @@ def widgets():
 @admin_required
 def widget_general(widget_id):
     """Administration > Website widget > General: name, client authentication type, language."""
-    widget = Widget.get_or_none(Widget.id == widget_id) or abort(404)
+    widget = widget_or_404(widget_id)
     form = WidgetGeneralForm(obj=widget)
     saved = False
     status = 200
@@ -288,9 +313,9 @@ def widget_general(widget_id):
             saved = True
         else:
             status = 422
-    template = "admin/_widget_general_form.html" if request.headers.get("HX-Request") else None
-    return render_template(
-        template or "admin/widget_general.html",
+    return page_or_partial(
+        "admin/widget_general.html",
+        "admin/_widget_general_form.html",
         widget=widget,
         form=form,
         saved=saved,
@@ -310,7 +335,7 @@ EXAMPLE_FILES = [
 @admin_required
 def widget_install(widget_id):
     """Administration > Website widget > Install: the snippet, the identity secret, examples."""
-    widget = Widget.get_or_none(Widget.id == widget_id) or abort(404)
+    widget = widget_or_404(widget_id)
     origin = (current_app.config.get("WIDGET_URL") or request.host_url).rstrip("/")
     examples = [(name, (EXAMPLES_DIR / filename).read_text()) for name, filename in EXAMPLE_FILES]
     return render_template(
@@ -322,7 +347,7 @@ def widget_install(widget_id):
 @admin_required
 def regenerate_identity_secret(widget_id):
     """A new identity secret; tokens signed with the old one stop working at once."""
-    widget = Widget.get_or_none(Widget.id == widget_id) or abort(404)
+    widget = widget_or_404(widget_id)
     with database.atomic():
         widget.regenerate_identity_secret()
     flash("A new identity secret is in force. Update it on your server now.")

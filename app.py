@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import click
 import jwt
-from flask import Flask, current_app, render_template, request
+from flask import Flask, abort, current_app, render_template, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -48,6 +48,10 @@ def create_app(test_config=None):
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         WIDGET_URL=None,
+        DEMO=False,  # the /demo shop page; `make run` turns it on
+        WIDGET_WRITES_PER_MINUTE=60,  # per visitor address, all widget POSTs together
+        NEW_CLIENTS_PER_HOUR=60,  # per visitor address
+        SIGN_IN_ATTEMPTS_PER_15_MINUTES=10,  # per email and address, successful ones too
     )
     app.config.from_prefixed_env("FRONTDESK")
     if test_config:
@@ -91,9 +95,22 @@ def register_request_hooks(app):
         if not database.is_closed():
             database.close()
 
+    @app.before_request
+    def refuse_nul_characters():
+        """No text anywhere holds a NUL character (PostgreSQL cannot store one): 400, not 500."""
+        values = [request.path, *request.args.values(), *request.form.values()]
+        if any("\x00" in value for value in values):
+            abort(400, "Text must not contain NUL characters.")
+
     @app.after_request
     def common_headers(response):
+        """Every page but the widget's refuses to be framed by another site (clickjacking)."""
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if request.blueprint != "widget":
+            response.headers["X-Frame-Options"] = "DENY"
+            csp = response.headers.get("Content-Security-Policy")
+            if not csp:
+                response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
         return response
 
 
@@ -102,12 +119,18 @@ def register_pages(app):
 
     @app.get("/")
     def home():
-        """A landing page pointing to the admin and the demo."""
-        return render_template("home.html", demo_url=demo_url())
+        """A landing page pointing to the admin and, when it is on, the demo."""
+        return render_template("home.html", demo_url=demo_url() if app.config["DEMO"] else None)
 
     @app.get("/demo")
     def demo():
-        """A plain shop page that embeds the widget with the snippet a customer pastes."""
+        """A plain shop page that embeds the widget with the snippet a customer pastes.
+
+        Only with ``FRONTDESK_DEMO`` on (``make run`` sets it): the page hands out identity
+        tokens signed for its demo customer, which a real install must not do.
+        """
+        if not app.config["DEMO"]:
+            abort(404)
         first = Widget.select().order_by(Widget.id).first()
         return render_template(
             "demo.html",

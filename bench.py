@@ -88,6 +88,9 @@ def main():
         "FRONTDESK_DATABASE_URL": f"sqlite:///{workdir}/bench.db",
         "FRONTDESK_ADMIN_PASSWORD": "bench-password",
         "FRONTDESK_SECRET_KEY": secrets.token_hex(16),
+        "FRONTDESK_DEMO": "true",
+        "FRONTDESK_WIDGET_WRITES_PER_MINUTE": "100000",
+        "FRONTDESK_NEW_CLIENTS_PER_HOUR": "100000",
     }
     subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", "init-db"],

@@ -12,6 +12,7 @@ holds thousands of idle streams. Several processes would need a shared broker (P
 LISTEN/NOTIFY) behind the same two calls.
 """
 
+import re
 import threading
 from collections import defaultdict
 
@@ -64,7 +65,8 @@ def format_event(data, event_id=None, event=None):
 
 
 def event_stream(topics, read_new, heartbeat=HEARTBEAT_SECONDS):
-    """An SSE response: each round, ``read_new()`` gives the events to send, as SSE text.
+    """An SSE response: each round, ``read_new()`` gives the events to send, as SSE text
+    (None ends the stream).
 
     ``read_new`` runs inside a short database connection; between rounds the stream holds no
     connection, only its place in the broker's queue.
@@ -83,6 +85,8 @@ def event_stream(topics, read_new, heartbeat=HEARTBEAT_SECONDS):
             seen = now
             with database.connection_context():
                 chunk = read_new()
+            if chunk is None:  # the reader says the stream is over (e.g. agent deactivated)
+                return
             if chunk:
                 yield chunk
 
@@ -97,6 +101,6 @@ def event_stream(topics, read_new, heartbeat=HEARTBEAT_SECONDS):
 def last_event_id(request, fallback_arg="after"):
     """Where a stream resumes: the browser's ``Last-Event-ID``, else ``?after=``, else 0."""
     for raw in (request.headers.get("Last-Event-ID"), request.args.get(fallback_arg)):
-        if raw and raw.isdigit():
+        if raw and re.fullmatch(r"[0-9]{1,18}", raw):
             return int(raw)
     return 0

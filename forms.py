@@ -22,7 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 
 from labels import language_choices
-from models import AUTH_TYPES, MESSAGE_MAX_LENGTH, NAME_MAX_LENGTH, Rating
+from models import AUTH_TYPES, MESSAGE_MAX_LENGTH, NAME_MAX_LENGTH, Agent, Rating
 
 ALLOWED_DOMAIN = re.compile(
     r"(https?://)?(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:(\d{1,5}|\*))?"
@@ -177,8 +177,6 @@ class AgentForm(FlaskForm):
     is_admin = BooleanField("Admin rights (can change settings and manage agents)")
 
     def validate_email(self, field):
-        from models import Agent
-
         if Agent.by_email(field.data):
             raise ValidationError("An agent with this email already exists.")
 

@@ -29,7 +29,8 @@ def verify_identity_token(token, widget):
     """The claims of a token signed with ``widget``'s secret, with ``id`` as a string.
 
     Raises IdentityError when the token is missing, malformed, signed with another key or
-    algorithm, expired, or meant for another widget (``aud``, when present, must be its key).
+    algorithm, without ``exp`` or expired (a leaked token must not open a history forever), or
+    meant for another widget (``aud``, when present, must be its key).
     """
     if not isinstance(token, str) or not token.strip():
         raise IdentityError("missing")
@@ -41,13 +42,15 @@ def verify_identity_token(token, widget):
             widget.identity_secret,
             algorithms=["HS256"],
             leeway=CLOCK_LEEWAY_SECONDS,
-            options={"require": [], "verify_aud": False},
+            options={"require": ["exp"], "verify_aud": False},
         )
     except jwt.ExpiredSignatureError as error:
         raise IdentityError("expired") from error
     except jwt.InvalidSignatureError as error:
         raise IdentityError("bad signature") from error
-    except jwt.InvalidTokenError as error:
+    except jwt.MissingRequiredClaimError as error:
+        raise IdentityError("no exp claim: tokens must expire") from error
+    except jwt.PyJWTError as error:  # malformed, wrong algorithm, unusable key...
         raise IdentityError("malformed") from error
     if "aud" in claims and claims["aud"] != widget.key:
         raise IdentityError("meant for another widget")

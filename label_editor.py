@@ -8,9 +8,9 @@ login form and chat pane with the wording being typed.
 import datetime
 from types import SimpleNamespace
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
-from admin import admin_required, bp
+from admin import admin_required, bp, widget_or_404
 from forms import ContactForm, MessageForm
 from labels import (
     SOURCE_LANGUAGE,
@@ -20,7 +20,7 @@ from labels import (
     load_language,
     override_problem,
 )
-from models import AUTH_OPTIONAL_FORM, LabelOverride, Widget
+from models import AUTH_OPTIONAL_FORM, LabelOverride
 
 FIELD_PREFIX = "label:"
 
@@ -54,7 +54,7 @@ class EditorLabels(Labels):
 @admin_required
 def widget_language(widget_id):
     """List, save and reset the widget's overrides for one language."""
-    widget = Widget.get_or_none(Widget.id == widget_id) or abort(404)
+    widget = widget_or_404(widget_id)
     code = editor_language()
     labels = EditorLabels(code)
     overrides = LabelOverride.for_widget(widget, code)
@@ -104,7 +104,7 @@ def widget_language(widget_id):
 @admin_required
 def widget_language_preview(widget_id):
     """The widget drawn with the wording being typed (unsaved), for the editor's preview."""
-    widget = Widget.get_or_none(Widget.id == widget_id) or abort(404)
+    widget = widget_or_404(widget_id)
     code = editor_language()
     labels = EditorLabels(code)
     typed = typed_overrides(labels)
@@ -113,9 +113,7 @@ def widget_language_preview(widget_id):
     preview = Labels(code, usable)
     now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
     sample_widget = SimpleNamespace(key=widget.key, auth_type=AUTH_OPTIONAL_FORM)
-    client = SimpleNamespace(
-        contact_id=1, name="Ada", display_name="Ada", display_email="ada@example.com"
-    )
+    client = SimpleNamespace(known_name="Ada", display_email="ada@example.com")
     messages = [
         SimpleNamespace(id=1, is_system=False, from_client=True, agent=None, created_at=now,
                         body="Hello! Do you ship to Norway?"),

@@ -8,6 +8,7 @@ Settings (``FRONTDESK_SMTP_*``): ``HOST``, ``PORT`` (587), ``USERNAME``, ``PASSW
 
 import datetime
 import smtplib
+import ssl
 import uuid
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
@@ -52,7 +53,7 @@ def transcript_message(conversation, recipient):
     context = {
         "labels": labels,
         "widget": widget,
-        "name": client.display_name if (client.contact_id or client.name) else None,
+        "name": client.known_name,
         "lines": lines,
         "when": lambda moment: local_time(moment, labels.code),
     }
@@ -80,14 +81,20 @@ def deliver(mail):
         path.write_bytes(bytes(mail))
         current_app.logger.warning("No FRONTDESK_SMTP_HOST: mail written to %s", path)
         return
-    port = int(config.get("SMTP_PORT") or 587)
     username = config.get("SMTP_USERNAME")
     security = config.get("SMTP_SECURITY") or ("starttls" if username else "none")
-    connect = smtplib.SMTP_SSL if security == "ssl" else smtplib.SMTP
+    if security not in ("starttls", "ssl", "none"):
+        raise MailError(f"FRONTDESK_SMTP_SECURITY must be starttls, ssl or none, not {security!r}")
+    port = int(config.get("SMTP_PORT") or (465 if security == "ssl" else 587))
+    tls = ssl.create_default_context()  # the server's certificate is checked
     try:
-        with connect(host, port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
+        if security == "ssl":
+            smtp = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT_SECONDS, context=tls)
+        else:
+            smtp = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT_SECONDS)
+        with smtp:
             if security == "starttls":
-                smtp.starttls()
+                smtp.starttls(context=tls)
             if username:
                 smtp.login(username, config.get("SMTP_PASSWORD") or "")
             smtp.send_message(mail)

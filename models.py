@@ -130,7 +130,9 @@ class Widget(BaseModel):
 
     @classmethod
     def by_key(cls, key):
-        """The widget with this public key, or None."""
+        """The widget with this public key, or None (for any odd key a stranger sends)."""
+        if not key or len(key) > 32 or "\x00" in key:
+            return None
         return cls.get_or_none(cls.key == key)
 
     def labels(self, requested=None, accept_languages=()):
@@ -375,6 +377,11 @@ class Client(BaseModel):
         return f"Visitor #{self.id}"
 
     @property
+    def known_name(self):
+        """The name the client gave (form or site data), or None for visitors and guests."""
+        return self.display_name if (self.contact_id or self.name) else None
+
+    @property
     def display_email(self):
         if self.contact_id:
             return self.contact.email
@@ -404,7 +411,12 @@ class Client(BaseModel):
         return self.conversations.order_by(Conversation.id.desc()).first()
 
     def open_conversation(self, page_url=None, browser_language=None, language=None):
-        """The conversation the client's next message goes to, started on their first message."""
+        """The conversation the client's next message goes to, started on their first message.
+
+        Call it inside a transaction: touching the client's row first makes two first messages
+        sent at once wait for each other, so they share one conversation.
+        """
+        self.seen()
         return self.current_conversation() or Conversation.create(
             widget=self.widget_id,
             client=self,
@@ -469,7 +481,23 @@ class Conversation(BaseModel):
     @classmethod
     def unread_count(cls, agent):
         """How many open conversations have client messages this agent has not read."""
-        return sum(1 for conversation in cls.inbox(agent) if conversation.unread)
+        read_up_to = fn.COALESCE(ReadMark.last_read_id, 0)
+        return (
+            Message.select(fn.COUNT(fn.DISTINCT(Message.conversation)))
+            .join(Conversation)
+            .join(
+                ReadMark,
+                JOIN.LEFT_OUTER,
+                on=((ReadMark.conversation == Conversation.id) & (ReadMark.agent == agent.id)),
+            )
+            .where(
+                (Conversation.status == cls.OPEN)
+                & (Message.sender == Message.FROM_CLIENT)
+                & (Message.id > read_up_to)
+            )
+            .scalar()
+            or 0
+        )
 
     def messages_in_order(self):
         return self.messages.order_by(Message.id)
@@ -499,6 +527,10 @@ class Conversation(BaseModel):
         now = utcnow()
         try:
             with database.atomic():
+                # Updating the conversation first takes its row lock, so messages of one
+                # conversation get their ids in commit order: a stream that has sent id N never
+                # sees a smaller id commit later.
+                Conversation.update(last_message_at=now).where(Conversation.id == self.id).execute()
                 message = Message.create(
                     conversation=self,
                     sender=sender,
@@ -507,7 +539,6 @@ class Conversation(BaseModel):
                     client_msg_id=client_msg_id,
                     created_at=now,
                 )
-                Conversation.update(last_message_at=now).where(Conversation.id == self.id).execute()
         except IntegrityError:  # the same resend raced the first request
             return self.messages.where(Message.client_msg_id == client_msg_id).get()
         return message
@@ -678,7 +709,7 @@ class Rating(BaseModel):
             cls.select(
                 Agent.name,
                 fn.COUNT(fn.DISTINCT(cls.id)).alias("total"),
-                fn.SUM(Case(None, [(cls.good, 1)], 0)).alias("good"),
+                fn.COUNT(fn.DISTINCT(Case(None, [(cls.good, cls.id)], None))).alias("good"),
             )
             .join(Conversation)
             .join(Message, on=(Message.conversation == Conversation.id))
@@ -704,6 +735,23 @@ class TranscriptMail(BaseModel):
     error = CharField(null=True, max_length=300)
     created_at = DateTimeField(default=utcnow)
 
+    COOLDOWN = datetime.timedelta(minutes=2)
+
+    @classmethod
+    def sent_recently(cls, conversation):
+        """Whether the client had this conversation mailed moments ago (one mail per 2 minutes)."""
+        since = utcnow() - cls.COOLDOWN
+        return (
+            cls.select()
+            .where(
+                (cls.conversation == conversation)
+                & (cls.requested_by == "client")
+                & (cls.status == cls.SENT)
+                & (cls.created_at > since)
+            )
+            .exists()
+        )
+
 
 MODELS = [
     Widget,
@@ -720,10 +768,21 @@ MODELS = [
 
 
 def create_tables():
-    """Create missing tables and add columns newer than an existing database; rows stay."""
+    """Create missing tables, bring older ones up to date, keep every row.
+
+    Tables that exist get their new columns before any index is made, since an index may
+    name a column that is new; then widgets from before identity secrets get one each.
+    """
+    existing = set(database.get_tables())
+    older = [model for model in MODELS if model._meta.table_name in existing]
     with database.atomic():
-        database.create_tables(MODELS, safe=True)
+        database.create_tables([model for model in MODELS if model not in older])
     add_missing_columns()
+    with database.atomic():
+        for model in older:
+            model._schema.create_indexes(safe=True)
+        for widget in Widget.select().where(Widget.identity_secret.is_null()):
+            widget.regenerate_identity_secret()
 
 
 def add_missing_columns():

@@ -7,7 +7,7 @@ Routes live on the admin blueprint (same sign-in, CSRF and framing rules); this 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from admin import admin_required, bp
+from admin import admin_required, bp, page_or_partial
 from forms import AgentForm
 from models import Agent, Contact, database
 
@@ -20,8 +20,9 @@ def contacts():
     """Contacts, searched by name or email (``?q=``); the list alone for htmx's active search."""
     query = request.args.get("q", "")[:100]
     found = list(Contact.search(query).limit(CONTACTS_PER_PAGE))
-    template = "admin/_contact_rows.html" if request.headers.get("HX-Request") else None
-    return render_template(template or "admin/contacts.html", contacts=found, query=query)
+    return page_or_partial(
+        "admin/contacts.html", "admin/_contact_rows.html", contacts=found, query=query
+    )
 
 
 @bp.get("/contacts/<int:contact_id>")
@@ -52,47 +53,56 @@ def agents():
 
 
 def other_agent_or_refuse(agent_id):
-    """The agent to change; nobody changes their own access, and a team keeps an admin."""
+    """The agent to change. Nobody changes their own access, and the team keeps an admin."""
     agent = Agent.get_or_none(Agent.id == agent_id) or abort(404)
     if agent.id == current_user.id:
         abort(409, "You cannot change your own access; ask another admin.")
+    if agent.is_last_active_admin():
+        abort(409, "The team needs at least one active admin.")
     return agent
+
+
+def change_agent(agent_id, change):
+    """Apply ``change(agent)`` (it returns the message to show) and go back to the team."""
+    agent = other_agent_or_refuse(agent_id)
+    with database.atomic():
+        flash(change(agent))
+    return redirect(url_for("admin.agents"))
+
+
+def flip_active(agent):
+    agent.active = not agent.active
+    agent.save()
+    return f"{agent.name} is {'active again' if agent.active else 'deactivated'}."
+
+
+def flip_admin(agent):
+    agent.is_admin = not agent.is_admin
+    agent.save()
+    return f"{agent.name} {'now has' if agent.is_admin else 'no longer has'} admin rights."
+
+
+def remove(agent):
+    agent.delete_instance()
+    return f"{agent.name} was removed."
 
 
 @bp.post("/agents/<int:agent_id>/active")
 @admin_required
 def toggle_active(agent_id):
     """Deactivate an agent (they can no longer sign in) or let them back in."""
-    agent = other_agent_or_refuse(agent_id)
-    if agent.is_last_active_admin():
-        abort(409, "The team needs at least one active admin.")
-    agent.active = not agent.active
-    agent.save()
-    flash(f"{agent.name} is {'active again' if agent.active else 'deactivated'}.")
-    return redirect(url_for("admin.agents"))
+    return change_agent(agent_id, flip_active)
 
 
 @bp.post("/agents/<int:agent_id>/admin")
 @admin_required
 def toggle_admin(agent_id):
     """Give or take admin rights."""
-    agent = other_agent_or_refuse(agent_id)
-    if agent.is_last_active_admin():
-        abort(409, "The team needs at least one active admin.")
-    agent.is_admin = not agent.is_admin
-    agent.save()
-    flash(f"{agent.name} {'now has' if agent.is_admin else 'no longer has'} admin rights.")
-    return redirect(url_for("admin.agents"))
+    return change_agent(agent_id, flip_admin)
 
 
 @bp.post("/agents/<int:agent_id>/delete")
 @admin_required
 def delete_agent(agent_id):
     """Remove an agent; their replies stay in the conversations, signed "Agent"."""
-    agent = other_agent_or_refuse(agent_id)
-    if agent.is_last_active_admin():
-        abort(409, "The team needs at least one active admin.")
-    with database.atomic():
-        agent.delete_instance()
-    flash(f"{agent.name} was removed.")
-    return redirect(url_for("admin.agents"))
+    return change_agent(agent_id, remove)

@@ -10,6 +10,7 @@ import json
 import re
 import uuid
 
+from email_validator import EmailNotValidError, validate_email
 from flask import (
     Blueprint,
     current_app,
@@ -18,7 +19,6 @@ from flask import (
     render_template,
     request,
     send_from_directory,
-    url_for,
 )
 from werkzeug.exceptions import HTTPException
 
@@ -26,11 +26,11 @@ from events import broker, event_stream, format_event, last_event_id
 from forms import ContactForm, MessageForm, RatingForm
 from identity import IdentityError, verify_identity_token
 from labels import SOURCE_LANGUAGE, Labels, resolve_language
+from limits import allow
 from mailer import send_transcript
 from models import (
     AUTH_CODE,
     AUTH_OPTIONAL_FORM,
-    EMAIL_MAX_LENGTH,
     NAME_MAX_LENGTH,
     Client,
     Contact,
@@ -72,6 +72,28 @@ def show_problem(problem):
     return response
 
 
+@bp.before_request
+def throttle_writes():
+    """Strangers cannot flood the inbox: widget writes and new visitors per address are limited.
+
+    Behind a proxy, run with Werkzeug's ProxyFix so that the address is the visitor's.
+    """
+    if request.method != "POST":
+        return
+    address = request.remote_addr or "unknown"
+    widget = Widget.by_key((request.view_args or {}).get("key", ""))
+    if not allow("widget-write", address, "WIDGET_WRITES_PER_MINUTE", 60):
+        raise WidgetProblem(429, "error.too_many", widget)
+    token = request.headers.get(TOKEN_HEADER, "")
+    if (
+        widget is not None
+        and TOKEN_PATTERN.fullmatch(token)
+        and Client.row_for_token(widget, token) is None
+        and not allow("new-client", address, "NEW_CLIENTS_PER_HOUR", 3600)
+    ):
+        raise WidgetProblem(429, "error.too_many", widget)
+
+
 @bp.errorhandler(HTTPException)
 def show_http_error(error):
     """Any other refusal (too large, wrong method, a crash) as a notice the visitor can read."""
@@ -81,9 +103,10 @@ def show_http_error(error):
 
 
 @bp.after_request
-def allow_framing(response):
-    """Widget pages are made to be framed by any site (allowed domains are a later setting)."""
-    response.headers.pop("X-Frame-Options", None)
+def no_referrer(response):
+    """Widget pages never tell other sites where the visitor was.
+
+    (They may be framed, by any site or by the allowed domains: see ``frame``.)"""
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
@@ -207,9 +230,6 @@ def loader_settings(key):
             auth_type=widget.auth_type,
             language=labels.code,
             direction=labels.direction,
-            frame_url=url_for(
-                "widget.frame", key=key, lang=request.args.get("lang") or None, _external=True
-            ),
             launcher_label=labels("launcher.open"),
             close_label=labels("launcher.close"),
         )
@@ -316,7 +336,7 @@ def parse_custom_user_data(raw, widget):
         raise WidgetProblem(413, "error.user_data_invalid", widget)
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested beyond reason
         data = None
     return clean_user_data(data, widget)
 
@@ -337,10 +357,20 @@ def clean_user_data(data, widget):
     if not user.get("id", "").strip():
         raise WidgetProblem(422, "error.user_data_invalid", widget)
     user["id"] = user["id"].strip()[:255]
-    for field, limit in (("name", NAME_MAX_LENGTH), ("email", EMAIL_MAX_LENGTH)):
-        if field in user:
-            user[field] = user[field].strip()[:limit] or None
+    if "name" in user:
+        user["name"] = user["name"].strip()[:NAME_MAX_LENGTH] or None
+    if "email" in user:
+        user["email"] = single_email_or_none(user["email"])
     return user
+
+
+def single_email_or_none(text):
+    """One valid address, normalised, or None: a site's data never smuggles in a list of
+    recipients (or header-breaking characters) for the transcript mail."""
+    try:
+        return validate_email(text.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
 
 
 @bp.post("/widget/<key>/contact")
@@ -472,6 +502,10 @@ def email_transcript(key):
     widget = widget_or_404(key)
     conversation = identified_client_conversation(widget)
     labels = labels_for(widget)
+    if TranscriptMail.sent_recently(conversation):
+        return render_template(
+            "widget/_tool_status.html", text=labels("transcript.too_soon"), failed=True
+        ), 429
     attempt = send_transcript(conversation, requested_by="client")
     if attempt.status == TranscriptMail.SENT:
         text, status = labels("transcript.sent", email=attempt.recipient), 200

@@ -18,6 +18,7 @@
   var widgetKey = settings.widget || script.getAttribute("data-widget");
   var userData = settings.custom_user_data || null;
   var identityToken = settings.identity_token || null; // signed by the site's server (JWT)
+  var language = typeof settings.language === "string" ? settings.language : "";
   var config = null;
   var host, launcher, frame, frameReady = false, isOpen = false;
 
@@ -47,6 +48,14 @@
 
   function widgetUrl(path) {
     return origin + "/widget/" + encodeURIComponent(widgetKey) + path;
+  }
+
+  // The iframe's address comes from where this script was loaded, which is right behind any
+  // proxy; only the language goes in it, never anything about the user.
+  function frameUrl() {
+    var url = new URL(widgetUrl(""));
+    if (language) url.searchParams.set("lang", language);
+    return url.href;
   }
 
   function shouldShow() {
@@ -86,7 +95,7 @@
     if (!frame) {
       frame = document.createElement("iframe");
       frame.title = config.launcher_label;
-      frame.src = config.frame_url; // no user data here: it goes by postMessage
+      frame.src = frameUrl(); // no user data here: it goes by postMessage
       frame.setAttribute("allow", "clipboard-write");
       host.shadowRoot.appendChild(frame);
     }
@@ -135,7 +144,7 @@
     courier = document.createElement("iframe");
     courier.hidden = true;
     courier.setAttribute("aria-hidden", "true");
-    var url = new URL(config.frame_url);
+    var url = new URL(frameUrl());
     url.searchParams.set("logout", "1");
     courier.src = url.href;
     document.body.appendChild(courier);
@@ -199,7 +208,6 @@
     console.warn("Frontdesk: no widget key; set frontdeskSettings.widget or data-widget.");
     return;
   }
-  var language = typeof settings.language === "string" ? settings.language : "";
   var query = language ? "?lang=" + encodeURIComponent(language) : "";
   fetch(widgetUrl("/settings.json" + query), { credentials: "omit" })
     .then(function (response) {

@@ -48,7 +48,15 @@ def app(request, tmp_path):
         url = f"sqlite:///{tmp_path / 'frontdesk.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(16)})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": url,
+            "SECRET_KEY": secrets.token_hex(16),
+            "DEMO": True,
+            "OUTBOX_DIR": str(tmp_path / "outbox"),
+        }
+    )
     with app.app_context():
         database.connect(reuse_if_open=True)
         database.drop_tables(MODELS, safe=True)

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -16,15 +15,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from support import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "gunicorn-test-password"
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -36,6 +30,9 @@ def gunicorn_server(tmp_path):
         "FRONTDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'fd.db'}",
         "FRONTDESK_ADMIN_PASSWORD": PASSWORD,
         "FRONTDESK_SECRET_KEY": secrets.token_hex(16),
+        "FRONTDESK_DEMO": "true",
+        "FRONTDESK_WIDGET_WRITES_PER_MINUTE": "100000",
+        "FRONTDESK_NEW_CLIENTS_PER_HOUR": "100000",
         "FRONTDESK_OUTBOX_DIR": str(tmp_path / "outbox"),
     }
     subprocess.run(

@@ -73,6 +73,10 @@ def test_a_valid_token_gives_the_claims(code_widget):
         (lambda w: sign(w, exp=int(time.time()) - 3600), "expired"),
         (lambda w: sign(w, aud="another-widget-key"), "meant for another widget"),
         (lambda w: sign(w, claims={"name": "No Id"}), "no id claim"),
+        (
+            lambda w: jwt.encode(ADA, w.identity_secret, algorithm="HS256"),
+            "no exp claim: tokens must expire",
+        ),
         (lambda w: jwt.encode({"id": "42"}, key=None, algorithm="none"), "malformed"),
         (lambda w: sign(w, algorithm="HS512"), "malformed"),
     ],

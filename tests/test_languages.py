@@ -181,7 +181,7 @@ def test_host_page_language_wins(client, widget):
     page = pane(client, widget, **{"Accept-Language": "de", "X-Frontdesk-Language": "fr"})
     assert "Envoyer" in page
     settings = client.get(f"/widget/{widget.key}/settings.json?lang=es").json
-    assert settings["language"] == "es" and settings["frame_url"].endswith("lang=es")
+    assert settings["language"] == "es" and settings["launcher_label"] == "Chatea con nosotros"
 
 
 def test_transcript_uses_the_language_the_client_saw(app, client, widget):

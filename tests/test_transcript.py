@@ -3,13 +3,13 @@
 import email
 import json
 import secrets
-import socket
 from email import policy
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from conftest import csrf_token_from, set_auth_type, visitor_headers
+from support import free_port
 
 from models import (
     AUTH_CODE,
@@ -50,12 +50,6 @@ def smtp_server(app):
     )
     yield inbox
     controller.stop()
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -129,7 +123,7 @@ def test_without_smtp_the_mail_lands_in_the_outbox(app, client, widget):
     token = form_client(client, widget)
     response = client.post(f"/widget/{widget.key}/transcript", headers=visitor_headers(token))
     assert response.status_code == 200
-    written = sorted((Path(app.instance_path) / "outbox").glob("*.eml"))
+    written = sorted(Path(app.config["OUTBOX_DIR"]).glob("*.eml"))
     assert written and b"grace@example.com" in written[-1].read_bytes()
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from support import free_port
 
 BROWSER_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BROWSER_DIR.parents[1]
@@ -124,12 +125,6 @@ class LiveServer:
         return f"http://localhost:{self.port}/demo"
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_until_healthy(url, process, log_path, timeout=STARTUP_TIMEOUT):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -167,6 +162,10 @@ class ServerProcess:
             "FRONTDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'fd.db'}",
             "FRONTDESK_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "FRONTDESK_SECRET_KEY": "test-" + secrets.token_hex(32),
+            "FRONTDESK_DEMO": "true",
+            "FRONTDESK_WIDGET_WRITES_PER_MINUTE": "100000",
+            "FRONTDESK_NEW_CLIENTS_PER_HOUR": "100000",
+            "FRONTDESK_SIGN_IN_ATTEMPTS_PER_15_MINUTES": "100000",
             "FRONTDESK_OUTBOX_DIR": str(tmp_path / "outbox"),
             "PYTHONUNBUFFERED": "1",
         }
