@@ -128,3 +128,22 @@ def admin(client):
 @pytest.fixture
 def agent_without_admin_rights(app, db):
     return Agent.create_with_password("agent@example.com", "Sam Agent", "agent-password-1")
+
+
+def post_reply(admin_client, conversation, body):
+    """An agent's reply through the conversation page's form, as htmx sends it."""
+    page = admin_client.get(f"/admin/conversations/{conversation.id}")
+    return admin_client.post(
+        f"/admin/conversations/{conversation.id}/reply",
+        data={"body": body, "csrf_token": csrf_token_from(page)},
+        headers={"HX-Request": "true"},
+    )
+
+
+def fill_in_form(test_client, widget, token, name="Grace Hopper", email="grace@example.com"):
+    """A visitor fills in the widget's login form (form and optional form types)."""
+    return test_client.post(
+        f"/widget/{widget.key}/contact",
+        data={"name": name, "email": email},
+        headers=visitor_headers(token),
+    )

@@ -4,7 +4,7 @@ import json
 import secrets
 
 import pytest
-from conftest import csrf_token_from, set_auth_type, sign_in, visitor_headers
+from conftest import csrf_token_from, post_reply, set_auth_type, sign_in, visitor_headers
 
 from models import AUTH_CODE, AUTH_FORM, AUTH_NONE, Message, Widget
 
@@ -168,13 +168,7 @@ def test_conversation_page_shows_messages_and_client_data(admin, client, widget)
 def test_agent_reply_is_stored_and_shown_to_the_client(admin, client, widget):
     token = secrets.token_hex(24)
     chat_as(client, widget, token, "Do you ship to Norway?")
-    conversation = Message.get().conversation
-    page = admin.get(f"/admin/conversations/{conversation.id}")
-    response = admin.post(
-        f"/admin/conversations/{conversation.id}/reply",
-        data={"body": "Yes, in 3 days.", "csrf_token": csrf_token_from(page)},
-        headers={"HX-Request": "true"},
-    )
+    response = post_reply(admin, Message.get().conversation, "Yes, in 3 days.")
     assert response.status_code == 200
     assert b"Yes, in 3 days." in response.data
     reply = Message.get(Message.body == "Yes, in 3 days.")
@@ -185,13 +179,7 @@ def test_agent_reply_is_stored_and_shown_to_the_client(admin, client, widget):
 
 def test_empty_reply_is_refused(admin, client, widget):
     chat_as(client, widget, secrets.token_hex(24), "hello")
-    conversation = Message.get().conversation
-    page = admin.get(f"/admin/conversations/{conversation.id}")
-    response = admin.post(
-        f"/admin/conversations/{conversation.id}/reply",
-        data={"body": "  ", "csrf_token": csrf_token_from(page)},
-        headers={"HX-Request": "true"},
-    )
+    response = post_reply(admin, Message.get().conversation, "  ")
     assert response.status_code == 422
     assert b"Write a reply first." in response.data
     assert Message.select().count() == 1

@@ -4,7 +4,7 @@ import json
 import secrets
 
 import pytest
-from conftest import csrf_token_from, set_auth_type, sign_in, visitor_headers
+from conftest import fill_in_form, post_reply, set_auth_type, sign_in, visitor_headers
 from peewee import PostgresqlDatabase
 from playhouse.migrate import SchemaMigrator, migrate
 
@@ -58,11 +58,7 @@ def test_transcript_is_sent_at_most_once_in_two_minutes(app, client, widget):
     app.config["SMTP_HOST"] = None
     set_auth_type(widget, AUTH_FORM)
     token = secrets.token_hex(24)
-    client.post(
-        f"/widget/{widget.key}/contact",
-        data={"name": "Ada", "email": "ada@example.com"},
-        headers=visitor_headers(token),
-    )
+    fill_in_form(client, widget, token)
     send(client, widget, token)
     first = client.post(f"/widget/{widget.key}/transcript", headers=visitor_headers(token))
     again = client.post(f"/widget/{widget.key}/transcript", headers=visitor_headers(token))
@@ -198,11 +194,7 @@ def test_unknown_smtp_security_is_a_recorded_failure(app, client, widget):
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_SECURITY="tls-please")
     set_auth_type(widget, AUTH_FORM)
     token = secrets.token_hex(24)
-    client.post(
-        f"/widget/{widget.key}/contact",
-        data={"name": "Ada", "email": "ada@example.com"},
-        headers=visitor_headers(token),
-    )
+    fill_in_form(client, widget, token)
     send(client, widget, token)
     response = client.post(f"/widget/{widget.key}/transcript", headers=visitor_headers(token))
     assert response.status_code == 503
@@ -213,11 +205,6 @@ def test_replying_to_a_closed_conversation_reopens_and_refreshes(admin, client, 
     send(client, widget, secrets.token_hex(24))
     conversation = Conversation.get()
     conversation.set_status(Conversation.CLOSED, agent=None)
-    page = admin.get(f"/admin/conversations/{conversation.id}")
-    response = admin.post(
-        f"/admin/conversations/{conversation.id}/reply",
-        data={"body": "Back again", "csrf_token": csrf_token_from(page)},
-        headers={"HX-Request": "true"},
-    )
+    response = post_reply(admin, conversation, "Back again")
     assert response.headers.get("HX-Refresh") == "true"
     assert Conversation.get_by_id(conversation.id).is_open

@@ -2,7 +2,7 @@
 
 import secrets
 
-from conftest import csrf_token_from, set_auth_type, sign_in, visitor_headers
+from conftest import csrf_token_from, fill_in_form, set_auth_type, sign_in, visitor_headers
 
 from models import AUTH_FORM, AUTH_OPTIONAL_FORM, Agent, Contact, Conversation, Message
 
@@ -133,18 +133,10 @@ def test_only_web_addresses_are_kept_as_the_page(client, widget):
 # --- contacts ----------------------------------------------------------------------------------
 
 
-def fill_form(client, widget, token, name, email):
-    return client.post(
-        f"/widget/{widget.key}/contact",
-        data={"name": name, "email": email},
-        headers=visitor_headers(token),
-    )
-
-
 def test_contact_search_by_name_or_email(admin, client, widget):
     set_auth_type(widget, AUTH_FORM)
-    fill_form(client, widget, secrets.token_hex(24), "Grace Hopper", "grace@navy.example")
-    fill_form(client, widget, secrets.token_hex(24), "Alan Turing", "alan@bletchley.example")
+    fill_in_form(client, widget, secrets.token_hex(24), "Grace Hopper", "grace@navy.example")
+    fill_in_form(client, widget, secrets.token_hex(24), "Alan Turing", "alan@bletchley.example")
     assert "Grace Hopper" in admin.get("/admin/contacts/?q=hopp").data.decode()
     by_email = admin.get("/admin/contacts/?q=BLETCHLEY").data.decode()
     assert "Alan Turing" in by_email and "Grace Hopper" not in by_email
@@ -157,7 +149,7 @@ def test_guest_who_fills_the_form_later_keeps_the_earlier_conversation(admin, cl
     token = secrets.token_hex(24)
     client.post(f"/widget/{widget.key}/guest", headers=visitor_headers(token))
     chat_as(client, widget, token, "asked as a guest")
-    fill_form(client, widget, token, "Ada", "ada@example.com")
+    fill_in_form(client, widget, token, "Ada", "ada@example.com")
     contact = Contact.get(Contact.email == "ada@example.com")
     page = admin.get(f"/admin/contacts/{contact.id}").data.decode()
     assert "asked as a guest" in page
@@ -167,7 +159,7 @@ def test_contact_page_gathers_conversations_from_several_browsers(admin, client,
     set_auth_type(widget, AUTH_FORM)
     for body in ("from the laptop", "from the phone"):
         token = secrets.token_hex(24)
-        fill_form(client, widget, token, "Ada", "ada@example.com")
+        fill_in_form(client, widget, token, "Ada", "ada@example.com")
         chat_as(client, widget, token, body)
     contact = Contact.get()
     page = admin.get(f"/admin/contacts/{contact.id}").data.decode()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import csrf_token_from, set_auth_type, visitor_headers
+from conftest import csrf_token_from, fill_in_form, set_auth_type, visitor_headers
 from support import free_port
 
 from models import (
@@ -61,11 +61,7 @@ def dead_smtp_server(app):
 def form_client(client, widget, body="Where is my parcel?", language="en"):
     set_auth_type(widget, AUTH_FORM, language)
     token = secrets.token_hex(24)
-    client.post(
-        f"/widget/{widget.key}/contact",
-        data={"name": "Grace Hopper", "email": "grace@example.com"},
-        headers=visitor_headers(token),
-    )
+    fill_in_form(client, widget, token)
     client.post(
         f"/widget/{widget.key}/messages",
         data={"body": body, "client_msg_id": secrets.token_hex(8)},
