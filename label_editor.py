@@ -20,7 +20,7 @@ from labels import (
     load_language,
     override_problem,
 )
-from models import AUTH_OPTIONAL_FORM, LabelOverride
+from models import AUTH_OPTIONAL_FORM, Agent, LabelOverride, Message
 
 FIELD_PREFIX = "label:"
 
@@ -114,11 +114,11 @@ def widget_language_preview(widget_id):
     now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
     sample_widget = SimpleNamespace(key=widget.key, auth_type=AUTH_OPTIONAL_FORM)
     client = SimpleNamespace(known_name="Ada", display_email="ada@example.com")
-    messages = [
-        SimpleNamespace(id=1, is_system=False, from_client=True, agent=None, created_at=now,
-                        body="Hello! Do you ship to Norway?"),
-        SimpleNamespace(id=2, is_system=False, from_client=False, created_at=now,
-                        agent=SimpleNamespace(name="Sam"), body="Yes, in 3 to 5 days."),
+    messages = [  # unsaved: only drawn
+        Message(id=1, sender=Message.FROM_CLIENT, created_at=now,
+                body="Hello! Do you ship to Norway?"),
+        Message(id=2, sender=Message.FROM_AGENT, created_at=now, agent=Agent(name="Sam"),
+                body="Yes, in 3 to 5 days."),
     ]  # fmt: skip
     document = render_template(
         "admin/_label_preview_doc.html",

@@ -37,19 +37,15 @@ def transcript_message(conversation, recipient):
     widget = conversation.widget
     labels = widget.labels(requested=conversation.language)
     client = conversation.client
-    lines = []
-    for message in conversation.messages_in_order():
-        if message.is_system:
-            text = labels("chat.closed" if message.body == "closed" else "chat.reopened")
-            lines.append({"system": True, "text": text, "time": message.created_at})
-            continue
-        sender = (
-            labels("chat.you")
-            if message.from_client
-            else (message.agent.name if message.agent else labels("chat.agent"))
-        )
-        lines.append({"system": False, "sender": sender, "text": message.body,
-                      "time": message.created_at})  # fmt: skip
+    lines = [
+        {
+            "system": message.is_system,
+            "sender": None if message.is_system else message.sender_label(labels),
+            "text": message.status_label(labels) if message.is_system else message.body,
+            "time": message.created_at,
+        }
+        for message in conversation.messages_in_order()
+    ]
     context = {
         "labels": labels,
         "widget": widget,

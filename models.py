@@ -591,6 +591,16 @@ class Message(BaseModel):
     def is_system(self):
         return self.sender == self.FROM_SYSTEM
 
+    def sender_label(self, labels):
+        """Who wrote it, as the client reads it: "You", the agent's name, or "Support"."""
+        if self.from_client:
+            return labels("chat.you")
+        return self.agent.name if self.agent else labels("chat.agent")
+
+    def status_label(self, labels):
+        """A system message as the client reads it: closed, or reopened."""
+        return labels("chat.closed" if self.body == Conversation.CLOSED else "chat.reopened")
+
     @classmethod
     def last_id_for(cls, client):
         """The client's newest message id, in any conversation: where their stream starts."""
