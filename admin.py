@@ -111,6 +111,8 @@ def logout():
     return redirect(url_for("admin.login"))
 
 
+INBOX_SIZE = 200  # the most recent conversations; older ones are found through Contacts
+
 INBOX_TABS = {"open": Conversation.OPEN, "closed": Conversation.CLOSED}
 
 
@@ -124,9 +126,14 @@ def inbox_status():
 def inbox():
     """Open (or closed) conversations, the latest activity first, with unread counts."""
     status = inbox_status()
-    conversations = list(Conversation.inbox(current_user, status))
+    conversations = list(Conversation.inbox(current_user, status).limit(INBOX_SIZE + 1))
+    more = len(conversations) > INBOX_SIZE
     return page_or_partial(
-        "admin/inbox.html", "admin/_inbox_list.html", conversations=conversations, status=status
+        "admin/inbox.html",
+        "admin/_inbox_list.html",
+        conversations=conversations[:INBOX_SIZE],
+        more=more,
+        status=status,
     )
 
 

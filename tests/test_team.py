@@ -224,3 +224,14 @@ def test_create_agent_command(app, db):
     )
     assert result.exit_code == 0, result.output
     assert not Agent.by_email("kim@example.com").is_admin
+
+
+def test_inbox_shows_the_most_recent_conversations_only(admin, client, widget, monkeypatch):
+    import admin as admin_module
+
+    monkeypatch.setattr(admin_module, "INBOX_SIZE", 2)
+    for n in range(3):
+        chat_as(client, widget, secrets.token_hex(24), f"question {n}")
+    page = admin.get("/admin/").data.decode()
+    assert "question 2" in page and "question 1" in page and "question 0" not in page
+    assert "Showing the 2 most recent conversations" in page
