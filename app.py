@@ -15,6 +15,7 @@ from flask import Flask, abort, current_app, render_template, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import admin
 import label_editor  # noqa: F401  (registers the label editor on the admin blueprint)
@@ -41,7 +42,8 @@ def create_app(test_config=None):
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
         DATABASE_URL=f"sqlite:///{Path(app.instance_path) / 'frontdesk.db'}",
-        MAX_CONTENT_LENGTH=64 * 1024,
+        MAX_CONTENT_LENGTH=1024 * 1024,  # the widget's own requests are held to 64 KiB
+        TRUSTED_PROXIES=0,  # how many proxies in front set X-Forwarded-For/-Proto/-Host
         WTF_CSRF_TIME_LIMIT=None,  # agents keep the admin open all day
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -58,6 +60,10 @@ def create_app(test_config=None):
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(app)
+    app.config["DEMO"] = str(app.config["DEMO"]).strip().lower() in {"1", "true", "yes", "on"}
+    proxies = int(app.config["TRUSTED_PROXIES"] or 0)
+    if proxies:  # visitors' own addresses (for rate limits) and the public scheme and host
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     connect_database(app.config["DATABASE_URL"])
     csrf.init_app(app)

@@ -8,7 +8,7 @@ login form and chat pane with the wording being typed.
 import datetime
 from types import SimpleNamespace
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from admin import admin_required, bp, widget_or_404
 from forms import ContactForm, MessageForm
@@ -26,9 +26,11 @@ FIELD_PREFIX = "label:"
 
 
 def editor_language():
-    """The language being edited (``?lang=``), English when none or unknown."""
+    """The language being edited (``?lang=``): English when none; a 404 when unknown."""
     code = request.args.get("lang", SOURCE_LANGUAGE)
-    return code if code in language_codes() else SOURCE_LANGUAGE
+    if code not in language_codes():
+        abort(404, "There is no language file for that language.")
+    return code
 
 
 def typed_overrides(labels):
@@ -38,8 +40,18 @@ def typed_overrides(labels):
         if name.startswith(FIELD_PREFIX):
             key, text = name[len(FIELD_PREFIX) :], value.strip()
             if key in labels.known_keys and text and text != labels.file_text(key):
-                typed[key] = text[:2000]
+                typed[key] = text
     return typed
+
+
+LABEL_MAX_LENGTH = 2000
+
+
+def label_problem(text, file_text):
+    """Why ``text`` cannot be saved as a label's wording, or None."""
+    if len(text) > LABEL_MAX_LENGTH:
+        return f"Keep it under {LABEL_MAX_LENGTH} characters."
+    return override_problem(text, file_text)
 
 
 class EditorLabels(Labels):
@@ -72,7 +84,7 @@ def widget_language(widget_id):
         errors = {
             key: problem
             for key, text in overrides.items()
-            if (problem := override_problem(text, labels.file_text(key)))
+            if (problem := label_problem(text, labels.file_text(key)))
         }
         if not errors:
             LabelOverride.replace_all(widget, code, overrides)
@@ -108,7 +120,7 @@ def widget_language_preview(widget_id):
     code = editor_language()
     labels = EditorLabels(code)
     typed = typed_overrides(labels)
-    usable = {key: text for key, text in typed.items() if not override_problem(
+    usable = {key: text for key, text in typed.items() if not label_problem(
         text, labels.file_text(key))}  # fmt: skip
     preview = Labels(code, usable)
     now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)

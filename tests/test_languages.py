@@ -1,5 +1,6 @@
 """Full language customization: overrides, translators' files, the visitor's language, RTL."""
 
+import html
 import secrets
 import shutil
 
@@ -66,7 +67,10 @@ def test_overrides_are_per_language(admin, client, widget):
     [
         ("Please stay under characters.", "keep {max}"),
         ("Please stay under {maxx} characters.", "keep {max} and remove unknown {maxx}"),
-        ("Please stay under {max characters.", "A brace is not closed"),
+        ("Please stay under {max characters.", "Write placeholders exactly like {name}"),
+        ("Please stay under {max:>99999999} characters.", "Write placeholders exactly like"),
+        ("Please stay under {max!r} characters.", "Write placeholders exactly like"),
+        ("Please stay under {max.__class__} characters.", "Write placeholders exactly like"),
     ],
 )
 def test_an_override_with_a_broken_placeholder_is_refused(admin, widget, text, message):
@@ -75,7 +79,7 @@ def test_an_override_with_a_broken_placeholder_is_refused(admin, widget, text, m
     )
     assert response.status_code == 422
     assert message in response.data.decode()
-    assert text in response.data.decode()  # what was typed is kept
+    assert html.escape(text, quote=False) in response.data.decode()  # what was typed is kept
     assert LabelOverride.select().count() == 0  # nothing half-saved
 
 
@@ -158,6 +162,7 @@ def test_a_new_language_starts_from_english(app, tmp_path, monkeypatch):
         ("en", True, "es", ["de"], "es"),
         ("en", False, "ar", [], "ar"),
         ("en", False, "zz", [], "en"),
+        ("en", True, None, ["es-MX"], "es"),
     ],
 )
 def test_language_resolution(default, follow, requested, accept, expected):
@@ -207,3 +212,26 @@ def test_transcript_uses_the_language_the_client_saw(app, client, widget):
         mail = transcript_message(conversation, "ada@example.com")
     assert mail["Content-Language"] == "it"
     assert Widget.get_by_id(widget.id).language == "en"
+
+
+def test_region_languages_are_found(tmp_path, monkeypatch):
+    copy = tmp_path / "languages"
+    shutil.copytree(labels_module.LANGUAGES_DIR, copy)
+    shutil.copy(copy / "es.po", copy / "pt_BR.po")
+    monkeypatch.setattr(labels_module, "LANGUAGES_DIR", copy)
+    assert resolve_language("en", True, None, ["pt-BR", "en"]) == "pt_BR"
+    assert resolve_language("en", False, "pt_br", []) == "pt_BR"
+
+
+def test_literal_braces_and_odd_overrides_never_break_the_widget():
+    from labels import Labels
+
+    assert Labels("en", {"composer.send": "Send {{now}}"})("composer.send") == "Send {now}"
+    broken = Labels("en", {"chat.greeting": "Hi {name:>99999}"})
+    assert broken("chat.greeting", name="Ada") == "Hi Ada!"  # the file's text instead
+    missing = Labels("en", {"chat.greeting": "Hi {name}"})
+    assert missing("chat.greeting") == "Hi {name}!"  # no value given: shown as written
+
+
+def test_editing_an_unknown_language_is_a_404(admin, widget):
+    assert admin.get(editor_url(widget, "zz")).status_code == 404
