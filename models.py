@@ -460,19 +460,7 @@ class Conversation(BaseModel):
     @classmethod
     def inbox(cls, agent, status=OPEN):
         """Conversations with this status, latest activity first, with the agent's unread count."""
-        unread = (
-            Message.select(fn.COUNT(Message.id))
-            .join(
-                ReadMark,
-                JOIN.LEFT_OUTER,
-                on=((ReadMark.conversation == Message.conversation) & (ReadMark.agent == agent.id)),
-            )
-            .where(
-                (Message.conversation == cls.id)
-                & (Message.sender == Message.FROM_CLIENT)
-                & (Message.id > fn.COALESCE(ReadMark.last_read_id, 0))
-            )
-        )
+        unread = unread_messages(agent, fn.COUNT(Message.id)).where(Message.conversation == cls.id)
         return (
             cls.select(cls, Client, Contact, unread.alias("unread"))
             .join(Client)
@@ -484,20 +472,11 @@ class Conversation(BaseModel):
     @classmethod
     def unread_count(cls, agent):
         """How many open conversations have client messages this agent has not read."""
-        read_up_to = fn.COALESCE(ReadMark.last_read_id, 0)
         return (
-            Message.select(fn.COUNT(fn.DISTINCT(Message.conversation)))
+            unread_messages(agent, fn.COUNT(fn.DISTINCT(Message.conversation)))
+            .switch(Message)
             .join(Conversation)
-            .join(
-                ReadMark,
-                JOIN.LEFT_OUTER,
-                on=((ReadMark.conversation == Conversation.id) & (ReadMark.agent == agent.id)),
-            )
-            .where(
-                (Conversation.status == cls.OPEN)
-                & (Message.sender == Message.FROM_CLIENT)
-                & (Message.id > read_up_to)
-            )
+            .where(Conversation.status == cls.OPEN)
             .scalar()
             or 0
         )
@@ -625,6 +604,22 @@ class Message(BaseModel):
             )
             .order_by(cls.id)
         )
+
+
+def unread_messages(agent, *columns):
+    """Client messages past the agent's read mark, selecting ``columns``: what "unread" means."""
+    return (
+        Message.select(*columns)
+        .join(
+            ReadMark,
+            JOIN.LEFT_OUTER,
+            on=((ReadMark.conversation == Message.conversation) & (ReadMark.agent == agent.id)),
+        )
+        .where(
+            (Message.sender == Message.FROM_CLIENT)
+            & (Message.id > fn.COALESCE(ReadMark.last_read_id, 0))
+        )
+    )
 
 
 class ReadMark(BaseModel):

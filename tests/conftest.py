@@ -147,3 +147,12 @@ def fill_in_form(test_client, widget, token, name="Grace Hopper", email="grace@e
         data={"name": name, "email": email},
         headers=visitor_headers(token),
     )
+
+
+def send_message(test_client, widget, token, body="hello", msg_id=None):
+    """A visitor sends a message from the widget's composer."""
+    return test_client.post(
+        f"/widget/{widget.key}/messages",
+        data={"body": body, "client_msg_id": msg_id or secrets.token_hex(8)},
+        headers=visitor_headers(token),
+    )

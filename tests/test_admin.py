@@ -4,7 +4,15 @@ import json
 import secrets
 
 import pytest
-from conftest import csrf_token_from, post_reply, set_auth_type, sign_in, visitor_headers
+from conftest import (
+    csrf_token_from,
+    fill_in_form,
+    post_reply,
+    send_message,
+    set_auth_type,
+    sign_in,
+    visitor_headers,
+)
 
 from models import AUTH_CODE, AUTH_FORM, AUTH_NONE, Message, Widget
 
@@ -110,26 +118,14 @@ def test_agent_without_admin_rights_cannot_open_settings(
     assert client.get("/admin/widgets/").status_code == 403
 
 
-def chat_as(client, widget, token, body):
-    return client.post(
-        f"/widget/{widget.key}/messages",
-        data={"body": body, "client_msg_id": secrets.token_hex(8)},
-        headers=visitor_headers(token),
-    )
-
-
 def test_inbox_shows_who_is_asking(admin, client, widget):
     set_auth_type(widget, AUTH_NONE)
-    chat_as(client, widget, secrets.token_hex(24), "anonymous question")
+    send_message(client, widget, secrets.token_hex(24), "anonymous question")
 
     set_auth_type(widget, AUTH_FORM)
     token = secrets.token_hex(24)
-    client.post(
-        f"/widget/{widget.key}/contact",
-        data={"name": "Grace Hopper", "email": "grace@example.com"},
-        headers=visitor_headers(token),
-    )
-    chat_as(client, widget, token, "form question")
+    fill_in_form(client, widget, token)
+    send_message(client, widget, token, "form question")
 
     set_auth_type(widget, AUTH_CODE)
     token = secrets.token_hex(24)
@@ -138,7 +134,7 @@ def test_inbox_shows_who_is_asking(admin, client, widget):
         data={"custom_user_data": json.dumps({"id": "7", "name": "Ada", "plan": "Premium"})},
         headers=visitor_headers(token),
     )
-    chat_as(client, widget, token, "code question")
+    send_message(client, widget, token, "code question")
 
     inbox = admin.get("/admin/").data.decode()
     assert "Visitor #" in inbox
@@ -157,8 +153,8 @@ def test_conversation_page_shows_messages_and_client_data(admin, client, widget)
         data={"custom_user_data": json.dumps({"id": "7", "name": "Ada", "phone": "+44 1"})},
         headers=visitor_headers(token),
     )
-    chat_as(client, widget, token, "alpha question")
-    chat_as(client, widget, token, "beta question")
+    send_message(client, widget, token, "alpha question")
+    send_message(client, widget, token, "beta question")
     conversation = Message.get(Message.body == "alpha question").conversation
     page = admin.get(f"/admin/conversations/{conversation.id}").data.decode()
     assert page.index("alpha question") < page.index("beta question")
@@ -167,7 +163,7 @@ def test_conversation_page_shows_messages_and_client_data(admin, client, widget)
 
 def test_agent_reply_is_stored_and_shown_to_the_client(admin, client, widget):
     token = secrets.token_hex(24)
-    chat_as(client, widget, token, "Do you ship to Norway?")
+    send_message(client, widget, token, "Do you ship to Norway?")
     response = post_reply(admin, Message.get().conversation, "Yes, in 3 days.")
     assert response.status_code == 200
     assert b"Yes, in 3 days." in response.data
@@ -178,7 +174,7 @@ def test_agent_reply_is_stored_and_shown_to_the_client(admin, client, widget):
 
 
 def test_empty_reply_is_refused(admin, client, widget):
-    chat_as(client, widget, secrets.token_hex(24), "hello")
+    send_message(client, widget, secrets.token_hex(24), "hello")
     response = post_reply(admin, Message.get().conversation, "  ")
     assert response.status_code == 422
     assert b"Write a reply first." in response.data

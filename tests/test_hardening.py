@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 
 import pytest
-from conftest import fill_in_form, post_reply, set_auth_type, sign_in, visitor_headers
+from conftest import fill_in_form, post_reply, send_message, set_auth_type, sign_in, visitor_headers
 from peewee import PostgresqlDatabase
 from playhouse.migrate import SchemaMigrator, migrate
 
@@ -25,27 +25,19 @@ from models import (
 )
 
 
-def send(client, widget, token, body="hello"):
-    return client.post(
-        f"/widget/{widget.key}/messages",
-        data={"body": body, "client_msg_id": secrets.token_hex(8)},
-        headers=visitor_headers(token),
-    )
-
-
 def test_widget_writes_per_address_are_limited(app, client, widget):
     app.config["WIDGET_WRITES_PER_MINUTE"] = 5
     token = secrets.token_hex(24)
-    statuses = [send(client, widget, token, f"m{n}").status_code for n in range(7)]
+    statuses = [send_message(client, widget, token, f"m{n}").status_code for n in range(7)]
     assert statuses == [200] * 5 + [429] * 2
-    refused = send(client, widget, token, "once more")
+    refused = send_message(client, widget, token, "once more")
     assert b"You are sending a lot at once." in refused.data
     assert Message.select().count() == 5
 
 
 def test_new_visitors_per_address_are_limited(app, client, widget):
     app.config["NEW_CLIENTS_PER_HOUR"] = 3
-    statuses = [send(client, widget, secrets.token_hex(24)).status_code for _ in range(5)]
+    statuses = [send_message(client, widget, secrets.token_hex(24)).status_code for _ in range(5)]
     assert statuses == [200, 200, 200, 429, 429]
     assert Client.select().count() == 3 and Conversation.select().count() == 3
 
@@ -62,7 +54,7 @@ def test_transcript_is_sent_at_most_once_in_two_minutes(app, client, widget):
     set_auth_type(widget, AUTH_FORM)
     token = secrets.token_hex(24)
     fill_in_form(client, widget, token)
-    send(client, widget, token)
+    send_message(client, widget, token)
     first = client.post(f"/widget/{widget.key}/transcript", headers=visitor_headers(token))
     again = client.post(f"/widget/{widget.key}/transcript", headers=visitor_headers(token))
     assert (first.status_code, again.status_code) == (200, 429)
@@ -97,7 +89,7 @@ def test_site_data_cannot_smuggle_recipients(client, widget, email):
 )
 def test_odd_stream_positions_are_not_a_500(client, widget, path, headers):
     token = secrets.token_hex(24)
-    send(client, widget, token)
+    send_message(client, widget, token)
     response = client.get(
         f"/widget/{widget.key}{path}",
         headers={**visitor_headers(token), **headers},
@@ -108,7 +100,7 @@ def test_odd_stream_positions_are_not_a_500(client, widget, path, headers):
 
 
 def test_nul_characters_are_refused(client, widget):
-    response = send(client, widget, secrets.token_hex(24), "bad\x00byte")
+    response = send_message(client, widget, secrets.token_hex(24), "bad\x00byte")
     assert response.status_code == 400
     assert Message.select().count() == 0
     assert client.get("/widget/ab%00cd").status_code == 400
@@ -128,7 +120,7 @@ def test_deeply_nested_user_data_is_refused(client, widget):
 
 def test_share_of_good_ratings_counts_each_conversation_once(client, widget, db):
     token = secrets.token_hex(24)
-    send(client, widget, token)
+    send_message(client, widget, token)
     conversation = Conversation.get()
     admin = Agent.by_email("admin@example.com")
     for text in ("one", "two", "three"):
@@ -198,14 +190,14 @@ def test_unknown_smtp_security_is_a_recorded_failure(app, client, widget):
     set_auth_type(widget, AUTH_FORM)
     token = secrets.token_hex(24)
     fill_in_form(client, widget, token)
-    send(client, widget, token)
+    send_message(client, widget, token)
     response = client.post(f"/widget/{widget.key}/transcript", headers=visitor_headers(token))
     assert response.status_code == 503
     assert "FRONTDESK_SMTP_SECURITY" in TranscriptMail.get().error
 
 
 def test_replying_to_a_closed_conversation_reopens_and_refreshes(admin, client, widget):
-    send(client, widget, secrets.token_hex(24))
+    send_message(client, widget, secrets.token_hex(24))
     conversation = Conversation.get()
     conversation.set_status(Conversation.CLOSED, agent=None)
     response = post_reply(admin, conversation, "Back again")
@@ -278,7 +270,7 @@ def test_a_subject_with_a_line_break_stays_one_header(app, client, widget):
     )
     token = secrets.token_hex(24)
     fill_in_form(client, widget, token)
-    send(client, widget, token)
+    send_message(client, widget, token)
     response = client.post(f"/widget/{widget.key}/transcript", headers=visitor_headers(token))
     assert response.status_code == 200  # the subject is kept on one line
     raw = next(Path(app.config["OUTBOX_DIR"]).glob("*.eml")).read_bytes()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jwt
 import pytest
-from conftest import csrf_token_from, set_auth_type, visitor_headers
+from conftest import csrf_token_from, send_message, set_auth_type, visitor_headers
 
 from identity import IdentityError, verify_identity_token
 from models import AUTH_CODE, Client, Contact, Message, Widget
@@ -28,14 +28,6 @@ def identify(client, widget, token, identity_token=None, user_data=None):
     if user_data is not None:
         data["custom_user_data"] = json.dumps(user_data)
     return client.post(f"/widget/{widget.key}/identify", data=data, headers=visitor_headers(token))
-
-
-def send(client, widget, token, body):
-    return client.post(
-        f"/widget/{widget.key}/messages",
-        data={"body": body, "client_msg_id": secrets.token_hex(8)},
-        headers=visitor_headers(token),
-    )
 
 
 @pytest.fixture
@@ -117,7 +109,7 @@ def test_verified_user_chats_and_is_linked_to_the_contact(client, strict_widget)
     token = secrets.token_hex(24)
     response = identify(client, strict_widget, token, sign(strict_widget))
     assert response.status_code == 200 and b'id="composer"' in response.data
-    assert send(client, strict_widget, token, "signed hello").status_code == 200
+    assert send_message(client, strict_widget, token, "signed hello").status_code == 200
     user = Client.get(Client.external_id == "42")
     assert user.verified and user.kind == "site user"
     assert user.contact.email == "ada@example.com"
@@ -155,7 +147,7 @@ def test_earlier_unverified_clients_cannot_chat_once_verification_is_required(cl
     assert identify(client, code_widget, token, user_data=ADA).status_code == 200
     code_widget.require_verified_identity = True
     code_widget.save()
-    assert send(client, code_widget, token, "still me?").status_code == 403
+    assert send_message(client, code_widget, token, "still me?").status_code == 403
     assert Message.select().count() == 0
 
 
@@ -165,7 +157,7 @@ def test_earlier_unverified_clients_cannot_chat_once_verification_is_required(cl
 def test_unsigned_data_is_accepted_as_unverified_and_not_linked(client, code_widget):
     verified_token = secrets.token_hex(24)
     identify(client, code_widget, verified_token, sign(code_widget))
-    send(client, code_widget, verified_token, "Ada's private question")
+    send_message(client, code_widget, verified_token, "Ada's private question")
 
     impostor = secrets.token_hex(24)
     response = identify(client, code_widget, impostor, user_data=ADA)
@@ -188,10 +180,10 @@ def test_an_unverified_claim_cannot_take_over_a_verified_session(client, code_wi
 def test_verified_user_finds_their_history_on_another_browser(client, code_widget):
     laptop, phone = secrets.token_hex(24), secrets.token_hex(24)
     identify(client, code_widget, laptop, sign(code_widget))
-    send(client, code_widget, laptop, "asked on the laptop")
+    send_message(client, code_widget, laptop, "asked on the laptop")
     response = identify(client, code_widget, phone, sign(code_widget))
     assert b"asked on the laptop" in response.data
-    send(client, code_widget, phone, "and on the phone")
+    send_message(client, code_widget, phone, "and on the phone")
     assert Client.by_token(code_widget, laptop).id == Client.by_token(code_widget, phone).id
     pane = client.get(f"/widget/{code_widget.key}/pane", headers=visitor_headers(laptop))
     assert b"and on the phone" in pane.data
@@ -200,7 +192,7 @@ def test_verified_user_finds_their_history_on_another_browser(client, code_widge
 def test_logout_ends_the_session_of_that_browser(client, code_widget):
     token = secrets.token_hex(24)
     identify(client, code_widget, token, sign(code_widget))
-    send(client, code_widget, token, "before logout")
+    send_message(client, code_widget, token, "before logout")
     response = client.post(f"/widget/{code_widget.key}/logout", headers=visitor_headers(token))
     assert response.status_code == 204
     assert Client.by_token(code_widget, token) is None

@@ -2,7 +2,7 @@
 
 import secrets
 
-from conftest import set_auth_type, visitor_headers
+from conftest import send_message, set_auth_type, visitor_headers
 
 from events import Broker, format_event
 from models import AUTH_NONE, Conversation, Message
@@ -16,11 +16,7 @@ def first_events(response):
 
 
 def start_chat(client, widget, token, body="Hello"):
-    response = client.post(
-        f"/widget/{widget.key}/messages",
-        data={"body": body, "client_msg_id": secrets.token_hex(8)},
-        headers=visitor_headers(token),
-    )
+    response = send_message(client, widget, token, body)
     assert response.status_code == 200
     return Conversation.get(Conversation.id == Message.get(Message.body == body).conversation_id)
 

@@ -2,17 +2,20 @@
 
 import secrets
 
-from conftest import csrf_token_from, fill_in_form, set_auth_type, sign_in, visitor_headers
+from conftest import (
+    csrf_token_from,
+    fill_in_form,
+    send_message,
+    set_auth_type,
+    sign_in,
+    visitor_headers,
+)
 
 from models import AUTH_FORM, AUTH_OPTIONAL_FORM, Agent, Contact, Conversation, Message
 
 
 def chat_as(client, widget, token, body):
-    response = client.post(
-        f"/widget/{widget.key}/messages",
-        data={"body": body, "client_msg_id": secrets.token_hex(8)},
-        headers=visitor_headers(token),
-    )
+    response = send_message(client, widget, token, body)
     assert response.status_code == 200
     return Message.get(Message.body == body).conversation
 

@@ -4,7 +4,7 @@ import json
 import secrets
 
 import pytest
-from conftest import set_auth_type, visitor_headers
+from conftest import send_message, set_auth_type, visitor_headers
 
 from models import (
     AUTH_CODE,
@@ -21,11 +21,6 @@ from models import (
 
 def url(widget, path=""):
     return f"/widget/{widget.key}{path}"
-
-
-def send(client, widget, token, body, msg_id=None):
-    data = {"body": body, "client_msg_id": msg_id or secrets.token_hex(16)}
-    return client.post(url(widget, "/messages"), data=data, headers=visitor_headers(token))
 
 
 def stored_bodies():
@@ -91,10 +86,10 @@ def test_missing_or_malformed_token_is_refused_and_nothing_stored(client, widget
 
 def test_token_is_stored_hashed_and_recognises_the_visitor(client, widget):
     token = secrets.token_hex(24)
-    send(client, widget, token, "first")
+    send_message(client, widget, token, "first")
     stored = Client.get()
     assert stored.token_hash != token and token not in stored.token_hash
-    send(client, widget, token, "second")
+    send_message(client, widget, token, "second")
     assert Client.select().count() == 1
     pane = client.get(url(widget, "/pane"), headers=visitor_headers(token))
     assert pane.data.index(b"first") < pane.data.index(b"second")
@@ -113,7 +108,7 @@ def test_no_data_type_shows_the_chat_at_once_and_stores_messages_in_order(client
     assert b'id="composer"' in pane.data
     assert b'name="email"' not in pane.data
     for body in ("Hello", "Do you ship to Norway?", "Thanks!"):
-        assert send(client, widget, token, body).status_code == 200
+        assert send_message(client, widget, token, body).status_code == 200
     assert stored_bodies() == ["Hello", "Do you ship to Norway?", "Thanks!"]
     visitor = Client.get()
     assert visitor.display_name == f"Visitor #{visitor.id}"
@@ -122,15 +117,15 @@ def test_no_data_type_shows_the_chat_at_once_and_stores_messages_in_order(client
 
 def test_a_resent_message_is_stored_once(client, widget):
     token = secrets.token_hex(24)
-    first = send(client, widget, token, "Where is my order?", msg_id="msg-123")
-    again = send(client, widget, token, "Where is my order?", msg_id="msg-123")
+    first = send_message(client, widget, token, "Where is my order?", msg_id="msg-123")
+    again = send_message(client, widget, token, "Where is my order?", msg_id="msg-123")
     assert first.status_code == again.status_code == 200
     assert stored_bodies() == ["Where is my order?"]
 
 
 def test_sent_message_comes_back_with_a_fresh_composer(client, widget):
     token = secrets.token_hex(24)
-    response = send(client, widget, token, "Hi <b>there</b>", msg_id="first-id")
+    response = send_message(client, widget, token, "Hi <b>there</b>", msg_id="first-id")
     assert b"Hi &lt;b&gt;there&lt;/b&gt;" in response.data  # escaped, never markup
     assert b'hx-target="#composer"' in response.data
     assert b'value="first-id"' not in response.data
@@ -145,7 +140,7 @@ def test_sent_message_comes_back_with_a_fresh_composer(client, widget):
     ],
 )
 def test_empty_or_overlong_message_is_refused_and_not_stored(client, widget, body, error):
-    response = send(client, widget, secrets.token_hex(24), body)
+    response = send_message(client, widget, secrets.token_hex(24), body)
     assert response.status_code == 422
     assert error in response.data
     assert Message.select().count() == 0
@@ -154,13 +149,13 @@ def test_empty_or_overlong_message_is_refused_and_not_stored(client, widget, bod
 
 def test_overlong_message_keeps_what_was_typed(client, widget):
     body = "y" * (MESSAGE_MAX_LENGTH + 1)
-    response = send(client, widget, secrets.token_hex(24), body)
+    response = send_message(client, widget, secrets.token_hex(24), body)
     assert body.encode() in response.data
 
 
 def test_errors_follow_the_widget_language(client, widget):
     set_auth_type(widget, AUTH_NONE, "de")
-    response = send(client, widget, secrets.token_hex(24), "")
+    response = send_message(client, widget, secrets.token_hex(24), "")
     assert b"Bitte schreib zuerst eine Nachricht." in response.data
 
 
@@ -183,7 +178,7 @@ def test_form_type_shows_the_form_first_without_a_guest_button(client, widget):
 
 def test_form_type_refuses_chat_before_the_form(client, widget):
     set_auth_type(widget, AUTH_FORM)
-    response = send(client, widget, secrets.token_hex(24), "let me in")
+    response = send_message(client, widget, secrets.token_hex(24), "let me in")
     assert response.status_code == 403
     assert response.headers["HX-Retarget"] == "#pane"
     assert b'name="email"' in response.data
@@ -219,7 +214,7 @@ def test_form_saves_a_contact_and_opens_the_chat(client, widget):
     assert b'id="composer"' in response.data
     saved = Contact.get()
     assert (saved.name, saved.email) == ("Grace Hopper", "grace@example.com")
-    assert send(client, widget, token, "Hello from Grace").status_code == 200
+    assert send_message(client, widget, token, "Hello from Grace").status_code == 200
     visitor = Client.get()
     assert visitor.contact_id == saved.id
     assert visitor.display_name == "Grace Hopper"
@@ -258,7 +253,7 @@ def test_guest_path_leads_to_the_chat(client, widget):
     token = secrets.token_hex(24)
     response = client.post(url(widget, "/guest"), headers=visitor_headers(token))
     assert response.status_code == 200 and b'id="composer"' in response.data
-    assert send(client, widget, token, "just browsing").status_code == 200
+    assert send_message(client, widget, token, "just browsing").status_code == 200
     guest = Client.get()
     assert guest.is_guest and guest.contact_id is None
     assert guest.display_name == f"Visitor #{guest.id}"
@@ -268,13 +263,13 @@ def test_form_path_of_the_optional_type_leads_to_the_chat(client, widget):
     set_auth_type(widget, AUTH_OPTIONAL_FORM)
     token = secrets.token_hex(24)
     assert contact(client, widget, token, "Ada", "ada@example.com").status_code == 200
-    assert send(client, widget, token, "hi").status_code == 200
+    assert send_message(client, widget, token, "hi").status_code == 200
     assert Client.get().display_name == "Ada"
 
 
 def test_optional_form_still_refuses_chat_before_a_choice(client, widget):
     set_auth_type(widget, AUTH_OPTIONAL_FORM)
-    assert send(client, widget, secrets.token_hex(24), "hi").status_code == 403
+    assert send_message(client, widget, secrets.token_hex(24), "hi").status_code == 403
     assert Message.select().count() == 0
 
 
@@ -324,7 +319,7 @@ def test_code_type_without_user_data_does_not_chat(client, widget):
     pane = client.get(url(widget, "/pane"), headers=visitor_headers(token))
     assert pane.status_code == 403
     assert b"Please sign in on the website" in pane.data
-    assert send(client, widget, token, "hello?").status_code == 403
+    assert send_message(client, widget, token, "hello?").status_code == 403
     assert Message.select().count() == 0
 
 
@@ -334,7 +329,7 @@ def test_code_type_stores_the_user_data_with_extra_fields(client, widget):
     response = identify(client, widget, token, ADA)
     assert response.status_code == 200
     assert b'id="composer"' in response.data and b"Hi Ada Lovelace!" in response.data
-    assert send(client, widget, token, "Hello from Ada").status_code == 200
+    assert send_message(client, widget, token, "Hello from Ada").status_code == 200
     user = Client.get()
     assert (user.external_id, user.name, user.email) == ("42", "Ada Lovelace", "ada@example.com")
     assert user.custom_fields == {"plan": "Premium", "phone": "+44 20 7946 0000"}
