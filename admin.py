@@ -22,11 +22,10 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from events import broker, event_stream, format_event, last_event_id
-from forms import LoginForm, ReplyForm, WidgetGeneralForm
+from forms import AUTH_TYPE_HELP, AUTH_TYPE_NAMES, LoginForm, ReplyForm, WidgetGeneralForm
 from limits import allow
 from mailer import send_transcript
 from models import (
-    AUTH_TYPE_HELP,
     Agent,
     Conversation,
     Message,
@@ -301,7 +300,9 @@ def widgets():
     all_widgets = list(Widget.select().order_by(Widget.id))
     if len(all_widgets) == 1:
         return redirect(url_for("admin.widget_general", widget_id=all_widgets[0].id))
-    return render_template("admin/widgets.html", widgets=all_widgets)
+    return render_template(
+        "admin/widgets.html", widgets=all_widgets, auth_type_names=AUTH_TYPE_NAMES
+    )
 
 
 @bp.route("/widgets/<int:widget_id>/general", methods=["GET", "POST"])

@@ -21,8 +21,10 @@ import admin
 import label_editor  # noqa: F401  (registers the label editor on the admin blueprint)
 import team  # noqa: F401  (registers the people pages on the admin blueprint)
 import widget
+from db import connect_database, database
 from labels import labels_cli
-from models import Agent, Widget, connect_database, create_tables, database
+from models import Agent, Widget
+from schema import create_tables
 
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -18,7 +18,7 @@ from collections import defaultdict
 
 from flask import Response, stream_with_context
 
-from models import database
+from db import database
 
 HEARTBEAT_SECONDS = 15
 

@@ -4,8 +4,6 @@ Widget forms take a ``labels`` callable so that every message a visitor reads co
 widget's language file.
 """
 
-import re
-
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -22,11 +20,26 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 
 from labels import language_choices
-from models import AUTH_TYPES, MESSAGE_MAX_LENGTH, NAME_MAX_LENGTH, Agent, Rating
+from models import MESSAGE_MAX_LENGTH, NAME_MAX_LENGTH, Agent, AuthType, Rating
+from origins import DomainListError, clean_allowed_domains
 
-ALLOWED_DOMAIN = re.compile(
-    r"(https?://)?(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:(\d{1,5}|\*))?"
-)
+# The four client authentication types, in the order the admin sees them, with their one-line
+# explanation (the admin is English-only; the widget's own texts come from the language files).
+AUTH_TYPE_NAMES = {
+    AuthType.NONE: 'No data required – client will appear as "visitor"',
+    AuthType.CODE: "You provide information about client through code",
+    AuthType.FORM: "Client provides information through form",
+    AuthType.OPTIONAL_FORM: "Client can optionally provide information through form",
+}
+
+AUTH_TYPE_HELP = {
+    AuthType.NONE: "Visitors chat at once, anonymously; agents see them as “Visitor #N”.",
+    AuthType.CODE: "Your site passes its signed-in user's data to the widget; "
+    "visitors who are not signed in do not see the widget.",
+    AuthType.FORM: "Visitors give their name and email before chatting and are saved as contacts.",
+    AuthType.OPTIONAL_FORM: "The same form, with a “Continue as guest” button "
+    "for those who skip it.",
+}
 
 
 class WidgetForm(FlaskForm):
@@ -106,7 +119,7 @@ class WidgetGeneralForm(FlaskForm):
     )
     auth_type = RadioField(
         "Client authentication type",
-        choices=[SelectChoice(value, label) for value, label in AUTH_TYPES],
+        choices=[SelectChoice(value, label) for value, label in AUTH_TYPE_NAMES.items()],
         validators=[InputRequired("Choose how clients identify.")],
     )
     language = SelectField("Widget language")
@@ -125,20 +138,10 @@ class WidgetGeneralForm(FlaskForm):
 
     def validate_allowed_domains(self, field):
         """One site per line, as CSP's frame-ancestors reads it; stored tidied up."""
-        entries = []
-        for line in (field.data or "").splitlines():
-            entry = line.strip().lower().rstrip("/")
-            if not entry:
-                continue
-            if not ALLOWED_DOMAIN.fullmatch(entry):
-                raise ValidationError(
-                    f"“{line.strip()[:80]}” is not a site. Write one per line, like "
-                    "shop.example.com, *.example.com or https://shop.example.com:8443."
-                )
-            entries.append(entry)
-        if len(entries) > 50:
-            raise ValidationError("List at most 50 sites.")
-        field.data = "\n".join(dict.fromkeys(entries)) or None
+        try:
+            field.data = clean_allowed_domains(field.data)
+        except DomainListError as error:
+            raise ValidationError(str(error)) from error
 
 
 class ReplyForm(FlaskForm):

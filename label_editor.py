@@ -20,7 +20,7 @@ from labels import (
     load_language,
     override_problem,
 )
-from models import AUTH_OPTIONAL_FORM, Agent, LabelOverride, Message
+from models import Agent, LabelOverride, Message
 
 FIELD_PREFIX = "label:"
 
@@ -124,7 +124,7 @@ def widget_language_preview(widget_id):
         text, labels.file_text(key))}  # fmt: skip
     preview = Labels(code, usable)
     now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-    sample_widget = SimpleNamespace(key=widget.key, auth_type=AUTH_OPTIONAL_FORM)
+    sample_widget = SimpleNamespace(key=widget.key, offers_guest=True)
     client = SimpleNamespace(known_name="Ada", display_email="ada@example.com")
     messages = [  # unsaved: only drawn
         Message(id=1, sender=Message.FROM_CLIENT, created_at=now,

@@ -16,98 +16,41 @@ from peewee import (
     BooleanField,
     Case,
     CharField,
-    DatabaseProxy,
     DateTimeField,
     ForeignKeyField,
     IntegrityError,
-    Model,
     TextField,
     fn,
 )
-from playhouse.db_url import connect
-from playhouse.migrate import SchemaMigrator, migrate
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from db import BaseModel, database, utcnow
 from labels import Labels, resolve_language
+from origins import domain_list, domain_matches
 
-database = DatabaseProxy()
 
-SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 5000}
+class AuthType:
+    """The four client authentication types, as stored in ``Widget.auth_type``.
 
-AUTH_NONE = "none"
-AUTH_CODE = "code"
-AUTH_FORM = "form"
-AUTH_OPTIONAL_FORM = "optional_form"
+    Templates and views name them through this class (``AuthType.CODE``), never as literals;
+    what each type lets a visitor do is decided by ``Widget``'s methods.
+    """
 
-# The four client authentication types, in the order the admin sees them, with their one-line
-# explanation (the admin is English-only; the widget's own texts come from the language files).
-AUTH_TYPES = [
-    (AUTH_NONE, 'No data required – client will appear as "visitor"'),
-    (AUTH_CODE, "You provide information about client through code"),
-    (AUTH_FORM, "Client provides information through form"),
-    (AUTH_OPTIONAL_FORM, "Client can optionally provide information through form"),
-]
+    NONE = "none"
+    CODE = "code"
+    FORM = "form"
+    OPTIONAL_FORM = "optional_form"
+    ALL = (NONE, CODE, FORM, OPTIONAL_FORM)
 
-AUTH_TYPE_HELP = {
-    AUTH_NONE: "Visitors chat at once, anonymously; agents see them as “Visitor #N”.",
-    AUTH_CODE: "Your site passes its signed-in user's data to the widget; "
-    "visitors who are not signed in do not see the widget.",
-    AUTH_FORM: "Visitors give their name and email before chatting and are saved as contacts.",
-    AUTH_OPTIONAL_FORM: "The same form, with a “Continue as guest” button for those who skip it.",
-}
 
 MESSAGE_MAX_LENGTH = 5000
 NAME_MAX_LENGTH = 100
 EMAIL_MAX_LENGTH = 254
 
 
-def utcnow():
-    """The current time as a naive UTC datetime, the one form every backend stores alike."""
-    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-
-
-def connect_database(url):
-    """Open the database named by ``url`` and bind every model to it."""
-    options = {"pragmas": SQLITE_PRAGMAS} if url.startswith("sqlite") else {}
-    db = connect(url, **options)
-    database.initialize(db)
-    return db
-
-
-DEFAULT_PORTS = {"http": "80", "https": "443"}
-
-
-def split_origin(text):
-    """(scheme, host, port) of ``scheme://host[:port]``; scheme and port may be empty."""
-    scheme, _, rest = text.strip().lower().rpartition("://")
-    host, _, port = rest.split("/", 1)[0].partition(":")
-    return scheme, host, port
-
-
-def domain_matches(entry, origin):
-    """Whether an allowed-domains entry covers a page's origin, the way CSP's frame-ancestors
-    reads a host source: ``shop.example`` (default port), ``*.example.com`` (subdomains),
-    ``https://shop.example:8443``, ``localhost:5000``, ``host:*`` (any port)."""
-    scheme, host, port = split_origin(origin or "")
-    entry_scheme, entry_host, entry_port = split_origin(entry)
-    if scheme not in DEFAULT_PORTS or (entry_scheme and entry_scheme != scheme):
-        return False
-    wanted_port = entry_port or DEFAULT_PORTS[scheme]
-    if wanted_port != "*" and wanted_port != (port or DEFAULT_PORTS[scheme]):
-        return False
-    if entry_host.startswith("*."):
-        return host.endswith(entry_host[1:])
-    return host == entry_host
-
-
 def hash_token(token):
     """The stored form of a visitor token: a leaked table must not let anyone act as a visitor."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-class BaseModel(Model):
-    class Meta:
-        database = database
 
 
 def new_identity_secret():
@@ -119,7 +62,7 @@ class Widget(BaseModel):
 
     key = CharField(unique=True, max_length=32, default=lambda: secrets.token_urlsafe(12))
     name = CharField(max_length=100)
-    auth_type = CharField(max_length=20, default=AUTH_NONE)
+    auth_type = CharField(max_length=20, default=AuthType.NONE)
     language = CharField(max_length=10, default="en")
     created_at = DateTimeField(default=utcnow)
     # The key a site's server signs its users' identity with; never shown outside the admin.
@@ -149,7 +92,7 @@ class Widget(BaseModel):
 
     @property
     def allowed_domain_list(self):
-        return [line.strip() for line in (self.allowed_domains or "").splitlines() if line.strip()]
+        return domain_list(self.allowed_domains)
 
     def allows_origin(self, origin):
         """Whether a page at ``origin`` (scheme://host[:port]) may embed this widget."""
@@ -158,14 +101,34 @@ class Widget(BaseModel):
             return True
         return any(domain_matches(entry, origin) for entry in entries)
 
+    # The client authentication rules: what each type asks of a visitor before they chat.
+
+    @property
+    def asks_site_user(self):
+        """Whether only a user the host page describes (``custom_user_data``) may chat."""
+        return self.auth_type == AuthType.CODE
+
     @property
     def offers_form(self):
         """Whether a visitor of this widget is asked for name and email before chatting."""
-        return self.auth_type in (AUTH_FORM, AUTH_OPTIONAL_FORM)
+        return self.auth_type in (AuthType.FORM, AuthType.OPTIONAL_FORM)
 
     @property
-    def auth_type_label(self):
-        return dict(AUTH_TYPES).get(self.auth_type, self.auth_type)
+    def offers_guest(self):
+        """Whether the form can be skipped with "Continue as guest"."""
+        return self.auth_type == AuthType.OPTIONAL_FORM
+
+    def admits(self, client):
+        """Whether this widget's authentication type lets ``client`` (None: nobody yet) chat."""
+        if self.asks_site_user:
+            if client is None or client.external_id is None:
+                return False
+            return client.verified or not self.require_verified_identity
+        if self.offers_form:
+            if client is None:
+                return False
+            return client.contact_id is not None or (self.offers_guest and client.is_guest)
+        return True
 
 
 class Agent(UserMixin, BaseModel):
@@ -481,6 +444,11 @@ class Conversation(BaseModel):
             or 0
         )
 
+    @property
+    def rating(self):
+        """The client's rating of this conversation, or None."""
+        return Rating.get_or_none(Rating.conversation == self.id)
+
     def messages_in_order(self):
         return self.messages.order_by(Message.id)
 
@@ -675,9 +643,7 @@ class Rating(BaseModel):
 
     COMMENT_MAX_LENGTH = 1000
 
-    conversation = ForeignKeyField(
-        Conversation, unique=True, backref="ratings", on_delete="CASCADE"
-    )
+    conversation = ForeignKeyField(Conversation, unique=True, backref="+", on_delete="CASCADE")
     good = BooleanField()
     comment = TextField(null=True)
     created_at = DateTimeField(default=utcnow)
@@ -773,41 +739,3 @@ MODELS = [
     Rating,
     TranscriptMail,
 ]
-
-
-def create_tables():
-    """Create missing tables, bring older ones up to date, keep every row.
-
-    Tables that exist get their new columns before any index is made, since an index may
-    name a column that is new; then widgets from before identity secrets get one each.
-    """
-    existing = set(database.get_tables())
-    older = [model for model in MODELS if model._meta.table_name in existing]
-    with database.atomic():
-        database.create_tables([model for model in MODELS if model not in older])
-    add_missing_columns()
-    with database.atomic():
-        for model in older:
-            model._schema.create_indexes(safe=True)
-        for widget in Widget.select().where(Widget.identity_secret.is_null()):
-            widget.regenerate_identity_secret()
-
-
-def add_missing_columns():
-    """Bring tables made by an older Frontdesk up to date, through peewee's migrator.
-
-    New fields are therefore added as nullable or with a default, so old rows stay valid.
-    """
-    migrator = SchemaMigrator.from_database(database.obj)
-    operations = []
-    for model in MODELS:
-        table = model._meta.table_name
-        existing = {column.name for column in database.get_columns(table)}
-        operations += [
-            migrator.add_column(table, field.column_name, field)
-            for field in model._meta.sorted_fields
-            if field.column_name not in existing
-        ]
-    if operations:
-        with database.atomic():
-            migrate(*operations)

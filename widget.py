@@ -29,8 +29,6 @@ from labels import SOURCE_LANGUAGE, Labels, resolve_language
 from limits import allow
 from mailer import send_transcript
 from models import (
-    AUTH_CODE,
-    AUTH_OPTIONAL_FORM,
     NAME_MAX_LENGTH,
     Client,
     Contact,
@@ -146,24 +144,12 @@ def current_client(widget):
     return Client.by_token(widget, visitor_token(widget))
 
 
-def can_chat(widget, client):
-    """Whether the widget's authentication type lets this client chat now."""
-    if widget.auth_type == AUTH_CODE:
-        if client is None or client.external_id is None:
-            return False
-        return client.verified or not widget.require_verified_identity
-    if widget.offers_form:
-        guest_ok = widget.auth_type == AUTH_OPTIONAL_FORM and client is not None and client.is_guest
-        return client is not None and (client.contact_id is not None or guest_ok)
-    return True
-
-
 def render_pane(widget, client, form=None, status=200):
     """The partial the client should see now: sign-in notice, login form or chat."""
     labels = labels_for(widget)
-    if can_chat(widget, client):
+    if widget.admits(client):
         return render_chat(widget, client, labels), status
-    if widget.auth_type == AUTH_CODE:
+    if widget.asks_site_user:
         return render_template(
             "widget/_notice.html", labels=labels, message_key="error.sign_in_needed"
         ), (403 if status == 200 else status)
@@ -231,6 +217,7 @@ def loader_settings(key):
         labels = labels_for(widget)
         response = jsonify(
             auth_type=widget.auth_type,
+            needs_site_user=widget.asks_site_user,
             language=labels.code,
             direction=labels.direction,
             launcher_label=labels("launcher.open"),
@@ -268,7 +255,7 @@ def pane(key):
     client = current_client(widget)
     if client:
         client.seen()
-    if request.args.get("fresh") and can_chat(widget, client):
+    if request.args.get("fresh") and widget.admits(client):
         return render_chat(widget, client, labels_for(widget), fresh=True)
     return render_pane(widget, client)
 
@@ -283,7 +270,7 @@ def identify(key):
     """
     widget = widget_or_404(key)
     token = visitor_token(widget)
-    if widget.auth_type != AUTH_CODE:
+    if not widget.asks_site_user:
         raise WidgetProblem(409, "error.not_allowed", widget)
     signed = request.form.get("identity_token", "")
     if signed:
@@ -402,7 +389,7 @@ def continue_as_guest(key):
     """Optional form type: chat without giving a name or email."""
     widget = widget_or_404(key)
     token = visitor_token(widget)
-    if widget.auth_type != AUTH_OPTIONAL_FORM:
+    if not widget.offers_guest:
         raise WidgetProblem(409, "error.not_allowed", widget)
     with database.atomic():
         client = Client.for_token(widget, token)
@@ -417,7 +404,7 @@ def send_message(key):
     widget = widget_or_404(key)
     token = visitor_token(widget)
     client = Client.by_token(widget, token)
-    if not can_chat(widget, client):
+    if not widget.admits(client):
         return refuse_with_pane(widget, client)
     labels = labels_for(widget)
     form = MessageForm(labels)
@@ -466,7 +453,7 @@ def stream(key):
     """
     widget = widget_or_404(key)
     client = current_client(widget)
-    if client is None or not can_chat(widget, client):
+    if client is None or not widget.admits(client):
         raise WidgetProblem(403, "error.not_allowed", widget)
     labels = labels_for(widget)
     position = {"after": last_event_id(request)}
@@ -494,7 +481,7 @@ def identified_client_conversation(widget):
     Anonymous visitors and guests have neither control: 403.
     """
     client = current_client(widget)
-    if client is None or not can_chat(widget, client) or not client.display_email:
+    if client is None or not widget.admits(client) or not client.display_email:
         raise WidgetProblem(403, "error.not_allowed", widget)
     conversation = client.latest_conversation()
     if conversation is None:
@@ -544,7 +531,7 @@ def rating_form(key):
     widget = widget_or_404(key)
     conversation = identified_client_conversation(widget)
     labels = labels_for(widget)
-    existing = conversation.ratings.first()
+    existing = conversation.rating
     form = RatingForm(
         labels,
         formdata=None,

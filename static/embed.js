@@ -60,7 +60,7 @@
 
   function shouldShow() {
     // "Through code": the chat exists only for the site's signed-in users.
-    return config && (config.auth_type !== "code" || Boolean(userData || identityToken));
+    return config && (!config.needs_site_user || Boolean(userData || identityToken));
   }
 
   function draw() {

@@ -14,7 +14,7 @@ from conftest import (
     visitor_headers,
 )
 
-from models import AUTH_CODE, AUTH_FORM, AUTH_NONE, Message, Widget
+from models import AuthType, Message, Widget
 
 
 def general_url(widget):
@@ -73,11 +73,11 @@ def test_general_page_lists_the_four_types(admin, widget):
 
 
 def test_saving_the_type_applies_to_the_next_widget(admin, client, widget):
-    response = save_general(admin, widget, auth_type=AUTH_FORM, language="de")
+    response = save_general(admin, widget, auth_type=AuthType.FORM, language="de")
     assert response.status_code == 200
     assert b"Saved." in response.data
     assert b"<html" not in response.data  # the partial alone, for htmx to swap
-    assert Widget.get_by_id(widget.id).auth_type == AUTH_FORM
+    assert Widget.get_by_id(widget.id).auth_type == AuthType.FORM
     pane = client.get(f"/widget/{widget.key}/pane", headers=visitor_headers())
     assert b"E-Mail" in pane.data
 
@@ -104,9 +104,9 @@ def test_invalid_settings_are_refused_with_a_message(admin, widget, changes, mes
 
 
 def test_settings_post_without_csrf_is_refused(admin, widget):
-    response = admin.post(general_url(widget), data={"name": "x", "auth_type": AUTH_CODE})
+    response = admin.post(general_url(widget), data={"name": "x", "auth_type": AuthType.CODE})
     assert response.status_code == 400
-    assert Widget.get_by_id(widget.id).auth_type == AUTH_NONE
+    assert Widget.get_by_id(widget.id).auth_type == AuthType.NONE
 
 
 def test_agent_without_admin_rights_cannot_open_settings(
@@ -119,15 +119,15 @@ def test_agent_without_admin_rights_cannot_open_settings(
 
 
 def test_inbox_shows_who_is_asking(admin, client, widget):
-    set_auth_type(widget, AUTH_NONE)
+    set_auth_type(widget, AuthType.NONE)
     send_message(client, widget, secrets.token_hex(24), "anonymous question")
 
-    set_auth_type(widget, AUTH_FORM)
+    set_auth_type(widget, AuthType.FORM)
     token = secrets.token_hex(24)
     fill_in_form(client, widget, token)
     send_message(client, widget, token, "form question")
 
-    set_auth_type(widget, AUTH_CODE)
+    set_auth_type(widget, AuthType.CODE)
     token = secrets.token_hex(24)
     client.post(
         f"/widget/{widget.key}/identify",
@@ -146,7 +146,7 @@ def test_inbox_shows_who_is_asking(admin, client, widget):
 
 
 def test_conversation_page_shows_messages_and_client_data(admin, client, widget):
-    set_auth_type(widget, AUTH_CODE)
+    set_auth_type(widget, AuthType.CODE)
     token = secrets.token_hex(24)
     client.post(
         f"/widget/{widget.key}/identify",

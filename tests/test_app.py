@@ -101,7 +101,8 @@ def test_placeholder_parsing():
 def test_an_older_database_gets_the_new_columns(db):
     from playhouse.migrate import SchemaMigrator, migrate
 
-    from models import Conversation, create_tables
+    from models import Conversation
+    from schema import create_tables
 
     migrate(SchemaMigrator.from_database(db.obj).drop_column("conversation", "page_url"))
     assert "page_url" not in {c.name for c in db.get_columns("conversation")}

@@ -12,17 +12,16 @@ from peewee import PostgresqlDatabase
 from playhouse.migrate import SchemaMigrator, migrate
 
 from models import (
-    AUTH_CODE,
-    AUTH_FORM,
     Agent,
+    AuthType,
     Client,
     Conversation,
     Message,
     Rating,
     TranscriptMail,
     Widget,
-    create_tables,
 )
+from schema import create_tables
 
 
 def test_widget_writes_per_address_are_limited(app, client, widget):
@@ -51,7 +50,7 @@ def test_sign_in_attempts_are_limited(app, client):
 
 def test_transcript_is_sent_at_most_once_in_two_minutes(app, client, widget):
     app.config["SMTP_HOST"] = None
-    set_auth_type(widget, AUTH_FORM)
+    set_auth_type(widget, AuthType.FORM)
     token = secrets.token_hex(24)
     fill_in_form(client, widget, token)
     send_message(client, widget, token)
@@ -67,7 +66,7 @@ def test_transcript_is_sent_at_most_once_in_two_minutes(app, client, widget):
     ["a@victim.org, b@victim.org", "a@victim.org\r\nBcc: b@victim.org", "not an address"],
 )
 def test_site_data_cannot_smuggle_recipients(client, widget, email):
-    set_auth_type(widget, AUTH_CODE)
+    set_auth_type(widget, AuthType.CODE)
     token = secrets.token_hex(24)
     data = {"custom_user_data": json.dumps({"id": "x", "email": email})}
     response = client.post(
@@ -107,7 +106,7 @@ def test_nul_characters_are_refused(client, widget):
 
 
 def test_deeply_nested_user_data_is_refused(client, widget):
-    set_auth_type(widget, AUTH_CODE)
+    set_auth_type(widget, AuthType.CODE)
     nested = "[" * 100_000 + "]" * 100_000
     response = client.post(
         f"/widget/{widget.key}/identify",
@@ -187,7 +186,7 @@ def test_an_older_database_is_brought_up_to_date(db):
 
 def test_unknown_smtp_security_is_a_recorded_failure(app, client, widget):
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_SECURITY="tls-please")
-    set_auth_type(widget, AUTH_FORM)
+    set_auth_type(widget, AuthType.FORM)
     token = secrets.token_hex(24)
     fill_in_form(client, widget, token)
     send_message(client, widget, token)
@@ -241,7 +240,7 @@ def test_each_limit_forgets_with_its_own_window(monkeypatch):
 
 
 def test_nul_inside_site_data_is_dropped(client, widget):
-    set_auth_type(widget, AUTH_CODE)
+    set_auth_type(widget, AuthType.CODE)
     token = secrets.token_hex(24)
     raw = '{"id": "42", "name": "A\\u0000", "plan\\u0000": "x", "phone": "1"}'
     response = client.post(
@@ -264,7 +263,7 @@ def test_a_subject_with_a_line_break_stays_one_header(app, client, widget):
     from models import LabelOverride
 
     app.config["SMTP_HOST"] = None
-    set_auth_type(widget, AUTH_FORM)
+    set_auth_type(widget, AuthType.FORM)
     LabelOverride.create(
         widget=widget, language="en", key="email.subject", text="Hi {site}\nBcc: x@y.z"
     )
@@ -294,7 +293,7 @@ def test_a_long_signed_email_is_stored(client, widget):
 
     import jwt
 
-    set_auth_type(widget, AUTH_CODE)
+    set_auth_type(widget, AuthType.CODE)
     email = "a" * 60 + "@" + "b" * 60 + ".example.com"
     signed = jwt.encode(
         {"id": "7", "email": email, "exp": int(time.time()) + 60},

@@ -11,7 +11,7 @@ import pytest
 from conftest import csrf_token_from, send_message, set_auth_type, visitor_headers
 
 from identity import IdentityError, verify_identity_token
-from models import AUTH_CODE, Client, Contact, Message, Widget
+from models import AuthType, Client, Contact, Message, Widget
 
 ADA = {"id": "42", "name": "Ada Lovelace", "email": "ada@example.com", "plan": "Premium"}
 
@@ -32,7 +32,7 @@ def identify(client, widget, token, identity_token=None, user_data=None):
 
 @pytest.fixture
 def code_widget(widget):
-    return set_auth_type(widget, AUTH_CODE)
+    return set_auth_type(widget, AuthType.CODE)
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_a_changed_claim_breaks_the_signature(code_widget):
 
 
 def test_a_token_for_another_widget_is_refused(code_widget, db):
-    other = Widget.create(name="Other shop", auth_type=AUTH_CODE)
+    other = Widget.create(name="Other shop", auth_type=AuthType.CODE)
     with pytest.raises(IdentityError):
         verify_identity_token(sign(other), code_widget)
 

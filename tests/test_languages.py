@@ -9,7 +9,7 @@ from conftest import csrf_token_from, visitor_headers
 
 import labels as labels_module
 from labels import check_languages, language_codes, resolve_language
-from models import AUTH_NONE, LabelOverride, Widget
+from models import AuthType, LabelOverride, Widget
 
 
 def editor_url(widget, lang="en"):
@@ -170,7 +170,7 @@ def test_language_resolution(default, follow, requested, accept, expected):
 
 
 def test_browser_language_and_rtl_in_the_frame(client, widget):
-    widget.auth_type, widget.follow_browser_language = AUTH_NONE, True
+    widget.auth_type, widget.follow_browser_language = AuthType.NONE, True
     widget.save()
     arabic = client.get(f"/widget/{widget.key}", headers={"Accept-Language": "ar-EG,ar;q=0.9"})
     assert '<html lang="ar" dir="rtl">' in arabic.data.decode()

@@ -5,7 +5,7 @@ import secrets
 from conftest import send_message, set_auth_type, visitor_headers
 
 from events import Broker, format_event
-from models import AUTH_NONE, Conversation, Message
+from models import AuthType, Conversation, Message
 
 
 def first_events(response):
@@ -22,7 +22,7 @@ def start_chat(client, widget, token, body="Hello"):
 
 
 def test_widget_stream_replays_what_came_after_last_event_id(client, widget, db):
-    set_auth_type(widget, AUTH_NONE)
+    set_auth_type(widget, AuthType.NONE)
     token = secrets.token_hex(24)
     conversation = start_chat(client, widget, token)
     replies = [conversation.add_message(f"reply {n}", Message.FROM_AGENT) for n in range(3)]

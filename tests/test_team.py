@@ -11,7 +11,7 @@ from conftest import (
     visitor_headers,
 )
 
-from models import AUTH_FORM, AUTH_OPTIONAL_FORM, Agent, Contact, Conversation, Message
+from models import Agent, AuthType, Contact, Conversation, Message
 
 
 def chat_as(client, widget, token, body):
@@ -137,7 +137,7 @@ def test_only_web_addresses_are_kept_as_the_page(client, widget):
 
 
 def test_contact_search_by_name_or_email(admin, client, widget):
-    set_auth_type(widget, AUTH_FORM)
+    set_auth_type(widget, AuthType.FORM)
     fill_in_form(client, widget, secrets.token_hex(24), "Grace Hopper", "grace@navy.example")
     fill_in_form(client, widget, secrets.token_hex(24), "Alan Turing", "alan@bletchley.example")
     assert "Grace Hopper" in admin.get("/admin/contacts/?q=hopp").data.decode()
@@ -148,7 +148,7 @@ def test_contact_search_by_name_or_email(admin, client, widget):
 
 
 def test_guest_who_fills_the_form_later_keeps_the_earlier_conversation(admin, client, widget):
-    set_auth_type(widget, AUTH_OPTIONAL_FORM)
+    set_auth_type(widget, AuthType.OPTIONAL_FORM)
     token = secrets.token_hex(24)
     client.post(f"/widget/{widget.key}/guest", headers=visitor_headers(token))
     chat_as(client, widget, token, "asked as a guest")
@@ -159,7 +159,7 @@ def test_guest_who_fills_the_form_later_keeps_the_earlier_conversation(admin, cl
 
 
 def test_contact_page_gathers_conversations_from_several_browsers(admin, client, widget):
-    set_auth_type(widget, AUTH_FORM)
+    set_auth_type(widget, AuthType.FORM)
     for body in ("from the laptop", "from the phone"):
         token = secrets.token_hex(24)
         fill_in_form(client, widget, token, "Ada", "ada@example.com")

@@ -12,11 +12,8 @@ from conftest import csrf_token_from, fill_in_form, set_auth_type, visitor_heade
 from support import free_port
 
 from models import (
-    AUTH_CODE,
-    AUTH_FORM,
-    AUTH_NONE,
-    AUTH_OPTIONAL_FORM,
     Agent,
+    AuthType,
     Message,
     Rating,
     TranscriptMail,
@@ -59,7 +56,7 @@ def dead_smtp_server(app):
 
 
 def form_client(client, widget, body="Where is my parcel?", language="en"):
-    set_auth_type(widget, AUTH_FORM, language)
+    set_auth_type(widget, AuthType.FORM, language)
     token = secrets.token_hex(24)
     fill_in_form(client, widget, token)
     client.post(
@@ -178,7 +175,7 @@ def test_bad_ratings_are_refused(client, widget, verdict, comment, error):
 
 
 def test_visitors_and_guests_get_neither_control(client, widget):
-    set_auth_type(widget, AUTH_NONE)
+    set_auth_type(widget, AuthType.NONE)
     visitor = secrets.token_hex(24)
     client.post(
         f"/widget/{widget.key}/messages",
@@ -195,7 +192,7 @@ def test_visitors_and_guests_get_neither_control(client, widget):
     )
     assert rate(client, widget, visitor, "good").status_code == 403
 
-    set_auth_type(widget, AUTH_OPTIONAL_FORM)
+    set_auth_type(widget, AuthType.OPTIONAL_FORM)
     guest = secrets.token_hex(24)
     client.post(f"/widget/{widget.key}/guest", headers=visitor_headers(guest))
     assert rate(client, widget, guest, "good").status_code == 403
@@ -209,7 +206,7 @@ def test_identified_clients_see_both_controls(client, widget):
 
 
 def test_code_clients_with_an_email_can_rate(client, widget):
-    set_auth_type(widget, AUTH_CODE)
+    set_auth_type(widget, AuthType.CODE)
     token = secrets.token_hex(24)
     client.post(
         f"/widget/{widget.key}/identify",

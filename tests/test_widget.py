@@ -7,11 +7,8 @@ import pytest
 from conftest import send_message, set_auth_type, visitor_headers
 
 from models import (
-    AUTH_CODE,
-    AUTH_FORM,
-    AUTH_NONE,
-    AUTH_OPTIONAL_FORM,
     MESSAGE_MAX_LENGTH,
+    AuthType,
     Client,
     Contact,
     Conversation,
@@ -47,10 +44,10 @@ def test_unknown_widget_key_in_partials_and_loader_settings(client):
 
 
 def test_loader_settings_are_public_and_carry_the_type(client, widget):
-    set_auth_type(widget, AUTH_CODE, "de")
+    set_auth_type(widget, AuthType.CODE, "de")
     response = client.get(url(widget, "/settings.json"))
     assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert response.json["auth_type"] == AUTH_CODE
+    assert response.json["auth_type"] == AuthType.CODE
     assert response.json["launcher_label"] == "Chatte mit uns"
 
 
@@ -101,7 +98,7 @@ def test_token_is_stored_hashed_and_recognises_the_visitor(client, widget):
 
 
 def test_no_data_type_shows_the_chat_at_once_and_stores_messages_in_order(client, widget):
-    set_auth_type(widget, AUTH_NONE)
+    set_auth_type(widget, AuthType.NONE)
     token = secrets.token_hex(24)
     pane = client.get(url(widget, "/pane"), headers=visitor_headers(token))
     assert pane.status_code == 200
@@ -154,7 +151,7 @@ def test_overlong_message_keeps_what_was_typed(client, widget):
 
 
 def test_errors_follow_the_widget_language(client, widget):
-    set_auth_type(widget, AUTH_NONE, "de")
+    set_auth_type(widget, AuthType.NONE, "de")
     response = send_message(client, widget, secrets.token_hex(24), "")
     assert b"Bitte schreib zuerst eine Nachricht." in response.data
 
@@ -169,7 +166,7 @@ def contact(client, widget, token, name, email):
 
 
 def test_form_type_shows_the_form_first_without_a_guest_button(client, widget):
-    set_auth_type(widget, AUTH_FORM)
+    set_auth_type(widget, AuthType.FORM)
     pane = client.get(url(widget, "/pane"), headers=visitor_headers())
     assert b'name="name"' in pane.data and b'name="email"' in pane.data
     assert b"Continue as guest" not in pane.data
@@ -177,7 +174,7 @@ def test_form_type_shows_the_form_first_without_a_guest_button(client, widget):
 
 
 def test_form_type_refuses_chat_before_the_form(client, widget):
-    set_auth_type(widget, AUTH_FORM)
+    set_auth_type(widget, AuthType.FORM)
     response = send_message(client, widget, secrets.token_hex(24), "let me in")
     assert response.status_code == 403
     assert response.headers["HX-Retarget"] == "#pane"
@@ -187,7 +184,7 @@ def test_form_type_refuses_chat_before_the_form(client, widget):
 
 
 def test_empty_form_gets_both_messages(client, widget):
-    set_auth_type(widget, AUTH_FORM)
+    set_auth_type(widget, AuthType.FORM)
     response = contact(client, widget, secrets.token_hex(24), "", "")
     assert response.status_code == 422
     assert b"Please enter your name." in response.data
@@ -197,7 +194,7 @@ def test_empty_form_gets_both_messages(client, widget):
 
 @pytest.mark.parametrize("email", ["grace@", "not an email", "grace@@example.com", "a@b"])
 def test_invalid_email_keeps_what_was_typed(client, widget, email):
-    set_auth_type(widget, AUTH_FORM)
+    set_auth_type(widget, AuthType.FORM)
     response = contact(client, widget, secrets.token_hex(24), "Grace Hopper", email)
     assert response.status_code == 422
     assert b"Please enter a valid email address" in response.data
@@ -207,7 +204,7 @@ def test_invalid_email_keeps_what_was_typed(client, widget, email):
 
 
 def test_form_saves_a_contact_and_opens_the_chat(client, widget):
-    set_auth_type(widget, AUTH_FORM)
+    set_auth_type(widget, AuthType.FORM)
     token = secrets.token_hex(24)
     response = contact(client, widget, token, "  Grace Hopper ", "Grace@Example.com")
     assert response.status_code == 200
@@ -223,7 +220,7 @@ def test_form_saves_a_contact_and_opens_the_chat(client, widget):
 
 
 def test_one_contact_per_email_and_a_new_name_updates_it(client, widget):
-    set_auth_type(widget, AUTH_FORM)
+    set_auth_type(widget, AuthType.FORM)
     contact(client, widget, secrets.token_hex(24), "Grace", "grace@example.com")
     contact(client, widget, secrets.token_hex(24), "Grace B. Hopper", "GRACE@example.com")
     assert Contact.select().count() == 1
@@ -232,7 +229,7 @@ def test_one_contact_per_email_and_a_new_name_updates_it(client, widget):
 
 
 def test_overlong_name_is_refused(client, widget):
-    set_auth_type(widget, AUTH_FORM)
+    set_auth_type(widget, AuthType.FORM)
     response = contact(client, widget, secrets.token_hex(24), "n" * 101, "n@example.com")
     assert response.status_code == 422
     assert b"at most 100 characters" in response.data
@@ -242,14 +239,14 @@ def test_overlong_name_is_refused(client, widget):
 
 
 def test_optional_form_offers_the_guest_button(client, widget):
-    set_auth_type(widget, AUTH_OPTIONAL_FORM)
+    set_auth_type(widget, AuthType.OPTIONAL_FORM)
     pane = client.get(url(widget, "/pane"), headers=visitor_headers())
     assert b"Continue as guest" in pane.data
     assert b'name="email"' in pane.data
 
 
 def test_guest_path_leads_to_the_chat(client, widget):
-    set_auth_type(widget, AUTH_OPTIONAL_FORM)
+    set_auth_type(widget, AuthType.OPTIONAL_FORM)
     token = secrets.token_hex(24)
     response = client.post(url(widget, "/guest"), headers=visitor_headers(token))
     assert response.status_code == 200 and b'id="composer"' in response.data
@@ -260,7 +257,7 @@ def test_guest_path_leads_to_the_chat(client, widget):
 
 
 def test_form_path_of_the_optional_type_leads_to_the_chat(client, widget):
-    set_auth_type(widget, AUTH_OPTIONAL_FORM)
+    set_auth_type(widget, AuthType.OPTIONAL_FORM)
     token = secrets.token_hex(24)
     assert contact(client, widget, token, "Ada", "ada@example.com").status_code == 200
     assert send_message(client, widget, token, "hi").status_code == 200
@@ -268,7 +265,7 @@ def test_form_path_of_the_optional_type_leads_to_the_chat(client, widget):
 
 
 def test_optional_form_still_refuses_chat_before_a_choice(client, widget):
-    set_auth_type(widget, AUTH_OPTIONAL_FORM)
+    set_auth_type(widget, AuthType.OPTIONAL_FORM)
     assert send_message(client, widget, secrets.token_hex(24), "hi").status_code == 403
     assert Message.select().count() == 0
 
@@ -279,11 +276,11 @@ def test_optional_form_still_refuses_chat_before_a_choice(client, widget):
 @pytest.mark.parametrize(
     "auth_type, path, data",
     [
-        (AUTH_CODE, "/contact", {"name": "Eve", "email": "eve@example.com"}),
-        (AUTH_NONE, "/contact", {"name": "Eve", "email": "eve@example.com"}),
-        (AUTH_FORM, "/guest", {}),
-        (AUTH_NONE, "/identify", {"custom_user_data": '{"id": "1"}'}),
-        (AUTH_FORM, "/identify", {"custom_user_data": '{"id": "1"}'}),
+        (AuthType.CODE, "/contact", {"name": "Eve", "email": "eve@example.com"}),
+        (AuthType.NONE, "/contact", {"name": "Eve", "email": "eve@example.com"}),
+        (AuthType.FORM, "/guest", {}),
+        (AuthType.NONE, "/identify", {"custom_user_data": '{"id": "1"}'}),
+        (AuthType.FORM, "/identify", {"custom_user_data": '{"id": "1"}'}),
     ],
 )
 def test_requests_that_do_not_fit_the_type_store_nothing(client, widget, auth_type, path, data):
@@ -314,7 +311,7 @@ ADA = {
 
 
 def test_code_type_without_user_data_does_not_chat(client, widget):
-    set_auth_type(widget, AUTH_CODE)
+    set_auth_type(widget, AuthType.CODE)
     token = secrets.token_hex(24)
     pane = client.get(url(widget, "/pane"), headers=visitor_headers(token))
     assert pane.status_code == 403
@@ -324,7 +321,7 @@ def test_code_type_without_user_data_does_not_chat(client, widget):
 
 
 def test_code_type_stores_the_user_data_with_extra_fields(client, widget):
-    set_auth_type(widget, AUTH_CODE)
+    set_auth_type(widget, AuthType.CODE)
     token = secrets.token_hex(24)
     response = identify(client, widget, token, ADA)
     assert response.status_code == 200
@@ -337,7 +334,7 @@ def test_code_type_stores_the_user_data_with_extra_fields(client, widget):
 
 
 def test_code_type_updates_the_data_of_the_same_user(client, widget):
-    set_auth_type(widget, AUTH_CODE)
+    set_auth_type(widget, AuthType.CODE)
     token = secrets.token_hex(24)
     identify(client, widget, token, ADA)
     identify(client, widget, token, {**ADA, "plan": "Basic", "name": "Ada King"})
@@ -347,7 +344,7 @@ def test_code_type_updates_the_data_of_the_same_user(client, widget):
 
 
 def test_code_type_refuses_another_user_on_the_same_token(client, widget):
-    set_auth_type(widget, AUTH_CODE)
+    set_auth_type(widget, AuthType.CODE)
     token = secrets.token_hex(24)
     identify(client, widget, token, ADA)
     response = identify(client, widget, token, {"id": "43", "name": "Mallory"})
@@ -367,7 +364,7 @@ def test_code_type_refuses_another_user_on_the_same_token(client, widget):
     ],
 )
 def test_bad_user_data_is_refused_and_nothing_stored(client, widget, raw, status):
-    set_auth_type(widget, AUTH_CODE)
+    set_auth_type(widget, AuthType.CODE)
     response = identify(client, widget, secrets.token_hex(24), raw)
     assert response.status_code == status
     assert b"We could not recognise your account" in response.data
@@ -375,7 +372,7 @@ def test_bad_user_data_is_refused_and_nothing_stored(client, widget, raw, status
 
 
 def test_nested_user_data_values_are_dropped_not_stored(client, widget):
-    set_auth_type(widget, AUTH_CODE)
+    set_auth_type(widget, AuthType.CODE)
     identify(client, widget, secrets.token_hex(24), {"id": 7, "tags": ["a"], "meta": {"x": 1}})
     assert Client.get().external_id == "7"
     assert Client.get().custom_fields == {}
@@ -383,9 +380,9 @@ def test_nested_user_data_values_are_dropped_not_stored(client, widget):
 
 def test_changing_the_type_applies_to_the_next_pane(client, widget):
     token = secrets.token_hex(24)
-    set_auth_type(widget, AUTH_NONE)
+    set_auth_type(widget, AuthType.NONE)
     assert b'id="composer"' in client.get(url(widget, "/pane"), headers=visitor_headers(token)).data
-    set_auth_type(widget, AUTH_FORM)
+    set_auth_type(widget, AuthType.FORM)
     assert b'name="email"' in client.get(url(widget, "/pane"), headers=visitor_headers(token)).data
 
 
