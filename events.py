@@ -1,56 +1,194 @@
 """Live updates: who must look again, and the Server-Sent Events streams that tell them.
 
 A change is *published* under a topic (``conversation:7``, ``client:3``, ``inbox``); a stream
-*waits* on its topics and then reads what is new from the database. The broker carries no data,
-only "look again", so a stream that missed a wake-up loses nothing: it always reads from the
-database past the last event id it sent, and a reconnecting browser names that id in
-``Last-Event-ID``.
+*subscribes* to its topics and, when woken, reads what is new from the database. The broker
+carries no data, only "look again", so a stream that missed a wake-up loses nothing: it always
+reads from the database past the last event id it sent, and a reconnecting browser names that id
+in ``Last-Event-ID``.
 
-The broker is in-process (a condition variable, which gevent turns into a greenlet-friendly one).
-That serves one process: the development server's threads, or one gunicorn gevent worker, which
-holds thousands of idle streams. Several processes would need a shared broker (PostgreSQL
-LISTEN/NOTIFY) behind the same two calls.
+Each topic keeps its own set of waiting streams, so an event wakes only the streams of its
+topics: its cost does not grow with the number of other open streams.
+
+On SQLite (one process) events stay in the process. On PostgreSQL they go through
+``NOTIFY frontdesk_events``: every process of every server LISTENs on one connection of its own
+and wakes its local streams, so a reply posted to one process reaches a visitor whose stream is
+held by another. A NOTIFY sent inside a transaction is delivered at its commit, so no stream is
+woken before the row it should read is visible.
 """
 
+import logging
 import re
+import select
 import threading
+import time
 from collections import defaultdict
 
+import psycopg2
 from flask import Response, stream_with_context
+from peewee import PostgresqlDatabase
 
 from db import database
 
+log = logging.getLogger(__name__)
+
 HEARTBEAT_SECONDS = 15
+CHANNEL = "frontdesk_events"
+
+
+class Subscription:
+    """One stream's place in the broker: woken when any of its topics is published."""
+
+    def __init__(self, broker, topics):
+        self.broker = broker
+        self.topics = tuple(topics)
+        self._woken = threading.Event()
+
+    def wake(self):
+        self._woken.set()
+
+    def wait(self, timeout):
+        """Block until woken or ``timeout`` passes; True when woken (and ready for the next)."""
+        woken = self._woken.wait(timeout)
+        self._woken.clear()
+        return woken
+
+    def close(self):
+        self.broker.unsubscribe(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc):
+        self.close()
 
 
 class Broker:
-    """Wakes the streams waiting on a topic; each topic has a version that counts its changes."""
+    """Per-topic sets of waiting streams, woken in this process or through PostgreSQL."""
 
     def __init__(self):
-        self._condition = threading.Condition()
-        self._versions = defaultdict(int)
+        self._lock = threading.Lock()
+        self._waiting = defaultdict(set)
+        self._listener = None
+
+    def subscribe(self, topics):
+        """A subscription to ``topics``; take it before reading, so nothing slips in between."""
+        subscription = Subscription(self, topics)
+        with self._lock:
+            for topic in subscription.topics:
+                self._waiting[topic].add(subscription)
+        if self._listener is not None:
+            self._listener.ensure_running()
+        return subscription
+
+    def unsubscribe(self, subscription):
+        with self._lock:
+            for topic in subscription.topics:
+                waiting = self._waiting.get(topic)
+                if waiting is not None:
+                    waiting.discard(subscription)
+                    if not waiting:
+                        del self._waiting[topic]
 
     def publish(self, *topics):
-        """Tell every stream waiting on any of ``topics`` to look again (call after commit)."""
-        with self._condition:
-            for topic in topics:
-                self._versions[topic] += 1
-            self._condition.notify_all()
+        """Tell every stream subscribed to any of ``topics`` to look again.
 
-    def snapshot(self, topics):
-        with self._condition:
-            return tuple(self._versions[topic] for topic in topics)
+        Call it after the change is committed, or inside its transaction on PostgreSQL.
+        """
+        if self._listener is not None:
+            self._listener.notify(topics)
+        else:
+            self.deliver(topics)
 
-    def wait(self, topics, seen, timeout):
-        """Block until a topic moves past ``seen`` or ``timeout`` passes; the new snapshot."""
-        with self._condition:
-            self._condition.wait_for(
-                lambda: tuple(self._versions[topic] for topic in topics) != seen, timeout
-            )
-            return tuple(self._versions[topic] for topic in topics)
+    def deliver(self, topics):
+        """Wake this process' subscribers of ``topics``."""
+        with self._lock:
+            woken = set().union(*(self._waiting.get(topic, ()) for topic in topics))
+        for subscription in woken:
+            subscription.wake()
+
+    def deliver_all(self):
+        """Wake every subscriber: after a lost connection, they all look again."""
+        with self._lock:
+            woken = set().union(*self._waiting.values())
+        for subscription in woken:
+            subscription.wake()
+
+    def use_postgres(self, connect):
+        """Carry events between processes through PostgreSQL; ``connect()`` opens a connection
+        of the listener's own."""
+        self._listener = PostgresListener(self, connect)
+
+    def use_memory(self):
+        """Keep events in this process (SQLite, one process)."""
+        self._listener = None
+
+
+class PostgresListener:
+    """One connection per process that LISTENs and wakes local subscribers."""
+
+    RECONNECT_SECONDS = 1.0
+
+    def __init__(self, broker, connect):
+        self.broker = broker
+        self.connect = connect
+        self._thread = None
+        self._lock = threading.Lock()
+
+    def notify(self, topics):
+        """NOTIFY on the request's own connection: inside a transaction, sent at its commit."""
+        database.execute_sql("SELECT pg_notify(%s, %s)", (CHANNEL, " ".join(topics)))
+
+    def ensure_running(self):
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="frontdesk-listen", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self):
+        while True:
+            try:
+                self._listen()
+            except Exception as error:  # the database went away: wait, then listen again
+                log.warning("event listener lost PostgreSQL (%s); retrying", type(error).__name__)
+            # Whatever was published meanwhile is in the database: every stream looks again.
+            self.broker.deliver_all()
+            time.sleep(self.RECONNECT_SECONDS)
+
+    def _listen(self):
+        connection = self.connect()
+        try:
+            connection.autocommit = True
+            with connection.cursor() as cursor:
+                cursor.execute(f"LISTEN {CHANNEL}")
+            self.broker.deliver_all()  # anything sent before LISTEN took hold
+            while True:
+                readable, _, _ = select.select([connection], [], [], HEARTBEAT_SECONDS)
+                if not readable:
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT 1")  # notice a dead server while idle
+                    continue
+                connection.poll()
+                topics = set()
+                while connection.notifies:
+                    topics.update(connection.notifies.pop(0).payload.split())
+                if topics:
+                    self.broker.deliver(topics)
+        finally:
+            connection.close()
 
 
 broker = Broker()
+
+
+def init_app(app):
+    """Events through PostgreSQL when the database is PostgreSQL; else in this process."""
+    bound = database.obj
+    if isinstance(bound, PostgresqlDatabase):
+        broker.use_postgres(lambda: psycopg2.connect(dbname=bound.database, **bound.connect_params))
+    else:
+        broker.use_memory()
 
 
 def format_event(data, event_id=None, event=None):
@@ -69,26 +207,24 @@ def event_stream(topics, read_new, heartbeat=HEARTBEAT_SECONDS):
     (None ends the stream).
 
     ``read_new`` runs inside a short database connection; between rounds the stream holds no
-    connection, only its place in the broker's queue.
+    connection, only its subscription.
     """
 
     def generate():
-        seen = broker.snapshot(topics)
-        with database.connection_context():
-            replay = read_new()
-        yield "retry: 1000\n\n" + replay  # what was missed comes with the first bytes
-        while True:
-            now = broker.wait(topics, seen, heartbeat)
-            if now == seen:
-                yield ": heartbeat\n\n"
-                continue
-            seen = now
+        with broker.subscribe(topics) as subscription:
             with database.connection_context():
-                chunk = read_new()
-            if chunk is None:  # the reader says the stream is over (e.g. agent deactivated)
-                return
-            if chunk:
-                yield chunk
+                replay = read_new()
+            yield "retry: 1000\n\n" + replay  # what was missed comes with the first bytes
+            while True:
+                if not subscription.wait(heartbeat):
+                    yield ": heartbeat\n\n"
+                    continue
+                with database.connection_context():
+                    chunk = read_new()
+                if chunk is None:  # the reader says the stream is over (e.g. agent deactivated)
+                    return
+                if chunk:
+                    yield chunk
 
     if not database.is_closed():
         database.close()  # the request's own connection is not held for the stream's life

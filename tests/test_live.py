@@ -91,11 +91,14 @@ def test_closing_is_streamed_with_the_closed_notice(client, widget, db):
 
 def test_broker_wakes_a_waiting_stream_only_for_its_topics():
     broker = Broker()
-    seen = broker.snapshot(["client:1"])
-    broker.publish("client:2")
-    assert broker.wait(["client:1"], seen, timeout=0.01) == seen
-    broker.publish("client:1")
-    assert broker.wait(["client:1"], seen, timeout=0.01) != seen
+    with broker.subscribe(["client:1"]) as subscription:
+        broker.publish("client:2")
+        assert not subscription.wait(timeout=0.01)
+        broker.publish("client:1")
+        assert subscription.wait(timeout=0.01)
+        assert not subscription.wait(timeout=0.01)  # one wake-up per publish
+    broker.publish("client:1")  # after closing, nothing holds the subscription
+    assert not broker._waiting
 
 
 def test_event_format_splits_lines():
