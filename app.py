@@ -18,8 +18,6 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import admin
-import label_editor  # noqa: F401  (registers the label editor on the admin blueprint)
-import team  # noqa: F401  (registers the people pages on the admin blueprint)
 import widget
 from db import connect_database, database
 from labels import labels_cli
