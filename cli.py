@@ -51,7 +51,7 @@ def init_db_command():
 @click.password_option()
 @click.option("--admin", "is_admin", is_flag=True, help="Also change settings and manage agents.")
 def create_agent_command(email, name, password, is_admin):
-    """Add a support agent; with --admin, one who also changes settings and manages agents."""
+    """Add a support agent; --admin gives admin rights (settings, managing agents)."""
     create_tables()
     if Agent.by_email(email):
         raise click.ClickException(f"{email} already has an account.")
