@@ -12,7 +12,8 @@ import secrets
 import psycopg2
 import pytest
 
-from app import create_app, seed_demo
+from app import create_app
+from cli import seed_demo
 from models import MODELS, Agent, Widget, database
 
 POSTGRES_URL = os.environ.get(

@@ -37,14 +37,15 @@ def test_oversized_request_is_refused(client, widget):
 
 def test_create_admin_command(app, db):
     runner = app.test_cli_runner()
+    create_admin = ["create-agent", "--admin"]
     result = runner.invoke(
-        args=["create-admin", "--email", "Lin@Example.com", "--name", "Lin", "--password", "pw-1"]
+        args=[*create_admin, "--email", "Lin@Example.com", "--name", "Lin", "--password", "pw-1"]
     )
     assert result.exit_code == 0, result.output
     created = Agent.by_email("lin@example.com")
     assert created.is_admin and created.check_password("pw-1")
     again = runner.invoke(
-        args=["create-admin", "--email", "lin@example.com", "--name", "L", "--password", "x"]
+        args=[*create_admin, "--email", "lin@example.com", "--name", "L", "--password", "x"]
     )
     assert again.exit_code != 0 and "already has an account" in again.output
 

@@ -1,11 +1,8 @@
-"""The admin's people pages: the contact list and the support team's agents.
-
-Routes live on the admin blueprint (same sign-in, CSRF and framing rules); this module only keeps
-``admin.py`` about conversations and settings.
-"""
+"""The admin's people pages: the contact list and the support team's agents."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from playhouse.flask_utils import get_object_or_404
 
 from admin import admin_required, bp, page_or_partial
 from forms import AgentForm
@@ -29,7 +26,7 @@ def contacts():
 @login_required
 def contact(contact_id):
     """One contact and all of their conversations: the overview of past interactions."""
-    found = Contact.get_or_none(Contact.id == contact_id) or abort(404)
+    found = get_object_or_404(Contact, Contact.id == contact_id)
     return render_template(
         "admin/contact.html", contact=found, conversations=list(found.conversations())
     )
@@ -54,7 +51,7 @@ def agents():
 
 def other_agent_or_refuse(agent_id):
     """The agent to change. Nobody changes their own access, and the team keeps an admin."""
-    agent = Agent.get_or_none(Agent.id == agent_id) or abort(404)
+    agent = get_object_or_404(Agent, Agent.id == agent_id)
     if agent.id == current_user.id:
         abort(409, "You cannot change your own access; ask another admin.")
     if agent.is_last_active_admin():
@@ -71,18 +68,21 @@ def change_agent(agent_id, change):
 
 
 def flip_active(agent):
+    """Deactivate an active agent, or let a deactivated one back in."""
     agent.active = not agent.active
     agent.save()
     return f"{agent.name} is {'active again' if agent.active else 'deactivated'}."
 
 
 def flip_admin(agent):
+    """Give or take admin rights."""
     agent.is_admin = not agent.is_admin
     agent.save()
     return f"{agent.name} {'now has' if agent.is_admin else 'no longer has'} admin rights."
 
 
 def remove(agent):
+    """Remove the agent from the team."""
     agent.delete_instance()
     return f"{agent.name} was removed."
 

@@ -1,16 +1,17 @@
 """Administration > Website widget > Language: a widget's own wording for every label.
 
-Routes live on the admin blueprint. The editor lists each label of one language with the language
-file's text and a field for this widget's override; a live preview beside it shows the widget's
-login form and chat pane with the wording being typed.
+The editor lists each label of one language with the language file's text and a field for this
+widget's override; a live preview beside it shows the widget's login form and chat pane with the
+wording being typed.
 """
 
 import datetime
 from types import SimpleNamespace
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from playhouse.flask_utils import get_object_or_404
 
-from admin import admin_required, bp, widget_or_404
+from admin import admin_required, bp
 from forms import ContactForm, MessageForm
 from labels import (
     SOURCE_LANGUAGE,
@@ -20,7 +21,7 @@ from labels import (
     load_language,
     override_problem,
 )
-from models import Agent, LabelOverride, Message
+from models import Agent, LabelOverride, Message, Widget
 
 FIELD_PREFIX = "label:"
 
@@ -59,6 +60,7 @@ class EditorLabels(Labels):
 
     @property
     def known_keys(self):
+        """Every key English defines, in its file's order."""
         return list(load_language(SOURCE_LANGUAGE))
 
 
@@ -66,7 +68,7 @@ class EditorLabels(Labels):
 @admin_required
 def widget_language(widget_id):
     """List, save and reset the widget's overrides for one language."""
-    widget = widget_or_404(widget_id)
+    widget = get_object_or_404(Widget, Widget.id == widget_id)
     code = editor_language()
     labels = EditorLabels(code)
     overrides = LabelOverride.for_widget(widget, code)
@@ -116,7 +118,7 @@ def widget_language(widget_id):
 @admin_required
 def widget_language_preview(widget_id):
     """The widget drawn with the wording being typed (unsaved), for the editor's preview."""
-    widget = widget_or_404(widget_id)
+    widget = get_object_or_404(Widget, Widget.id == widget_id)
     code = editor_language()
     labels = EditorLabels(code)
     typed = typed_overrides(labels)

@@ -1,0 +1,82 @@
+"""One conversation: reading it, replying, closing and reopening, emailing the transcript."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from playhouse.flask_utils import get_object_or_404
+
+from admin import bp
+from events import broker
+from forms import ReplyForm
+from mailer import send_transcript
+from models import Conversation, Message, TranscriptMail, database
+
+
+@bp.get("/conversations/<int:conversation_id>")
+@login_required
+def conversation(conversation_id):
+    """One conversation's messages, everything known about the client, a reply box."""
+    found = get_object_or_404(Conversation, Conversation.id == conversation_id)
+    messages = list(found.messages_in_order())
+    found.mark_read(current_user.id)
+    broker.publish("inbox")  # other tabs of this agent update their unread counts
+    return render_template(
+        "admin/conversation.html",
+        conversation=found,
+        client=found.client,
+        messages=messages,
+        last_id=messages[-1].id if messages else 0,
+        form=ReplyForm(),
+    )
+
+
+@bp.post("/conversations/<int:conversation_id>/reply")
+@login_required
+def reply(conversation_id):
+    """Store an agent's reply; it reaches the client's widget live."""
+    found = get_object_or_404(Conversation, Conversation.id == conversation_id)
+    form = ReplyForm()
+    if not form.validate():
+        return render_template("admin/_reply.html", conversation=found, form=form), 422
+    reopened = not found.is_open
+    with database.atomic():
+        if reopened:  # answering a closed conversation opens it again
+            found.set_status(Conversation.OPEN, current_user.id)
+        message = found.add_message(
+            form.body.data.strip(), Message.FROM_AGENT, agent=current_user.id
+        )
+        found.mark_read(current_user.id, message.id)
+    broker.publish(*found.topics)
+    if reopened:  # the header and the thread both change: show the page afresh
+        return "", 204, {"HX-Refresh": "true"}
+    return render_template(
+        "admin/_reply_sent.html", conversation=found, message=message, form=ReplyForm(formdata=None)
+    )
+
+
+@bp.post("/conversations/<int:conversation_id>/status")
+@login_required
+def set_status(conversation_id):
+    """Close or reopen a conversation; the client sees it at once."""
+    found = get_object_or_404(Conversation, Conversation.id == conversation_id)
+    status = request.form.get("status")
+    if status not in (Conversation.OPEN, Conversation.CLOSED):
+        abort(400, "Choose open or closed.")
+    found.set_status(status, current_user.id)
+    broker.publish(*found.topics)
+    flash("Conversation closed." if status == Conversation.CLOSED else "Conversation reopened.")
+    return redirect(url_for("admin.conversation", conversation_id=found.id))
+
+
+@bp.post("/conversations/<int:conversation_id>/transcript")
+@login_required
+def email_transcript(conversation_id):
+    """Send the transcript to the client's stored email, on the agent's request."""
+    found = get_object_or_404(Conversation, Conversation.id == conversation_id)
+    if not found.client.display_email:
+        abort(409, "This client gave no email address.")
+    attempt = send_transcript(found, requested_by="agent")
+    if attempt.status == TranscriptMail.SENT:
+        flash(f"Transcript sent to {attempt.recipient}.")
+    else:
+        flash(f"The transcript could not be sent: {attempt.error}")
+    return redirect(url_for("admin.conversation", conversation_id=found.id))
