@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import admin
 import cli
+import events
 import pages
 import widget
 from db import connect_database, database
@@ -61,6 +62,7 @@ def create_app(test_config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     connect_database(app.config["DATABASE_URL"])
+    events.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     app.register_blueprint(widget.bp)

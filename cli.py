@@ -1,4 +1,5 @@
-"""Frontdesk's commands (``flask --app app ...``): ``init-db``, ``create-agent``, ``labels``.
+"""Frontdesk's commands (``flask --app app ...``): ``init-db``, ``create-agent``, ``backup``,
+``restore``, ``labels``.
 
 ``register(app)`` adds them to the app's CLI; the ``labels`` group lives in ``labels.py``.
 """
@@ -7,7 +8,10 @@ import os
 import secrets
 
 import click
+from flask import current_app
+from flask.cli import with_appcontext
 
+import backup
 from db import database
 from labels import labels_cli
 from models import Agent, Widget
@@ -18,6 +22,8 @@ def register(app):
     """Add every command to ``app.cli``."""
     app.cli.add_command(init_db_command)
     app.cli.add_command(create_agent_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(labels_cli)
 
 
@@ -57,3 +63,30 @@ def create_agent_command(email, name, password, is_admin):
         raise click.ClickException(f"{email} already has an account.")
     Agent.create_with_password(email, name, password, is_admin=is_admin)
     click.echo(f"Created {'admin' if is_admin else 'agent'} {email}.")
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--json", "portable", is_flag=True, help="A portable JSON export, whatever the database."
+)
+def backup_command(file, portable):
+    """Write a consistent snapshot of the database to FILE, while the app keeps running."""
+    try:
+        kind = backup.backup(current_app.config["DATABASE_URL"], file, portable=portable)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backup written to {file} ({kind}).")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("file", type=click.Path(dir_okay=False))
+def restore_command(file):
+    """Bring the backup FILE back into this (empty) database."""
+    try:
+        counts = backup.restore(current_app.config["DATABASE_URL"], file, create_tables)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Restored {sum(counts.values())} rows from {file}.")
