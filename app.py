@@ -4,6 +4,7 @@ Run it with ``flask --app app run``; configure it with ``FRONTDESK_*`` environme
 The commands are in ``cli.py``, the pages outside the blueprints in ``pages.py``.
 """
 
+import contextlib
 import secrets
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import cli
 import events
 import pages
 import widget
-from db import connect_database, database
+from db import UNAVAILABLE, connect_database, database
 from models import Agent
 
 csrf = CSRFProtect()
@@ -84,18 +85,14 @@ def instance_secret(app):
 
 
 def register_request_hooks(app):
-    """One database connection per request, and headers every response carries."""
-
-    @app.before_request
-    def open_connection():
-        """Open this request's database connection."""
-        database.connect(reuse_if_open=True)
+    """At most one database connection per request, and headers every response carries."""
 
     @app.teardown_request
     def close_connection(_exc):
-        """Close it again, whatever happened."""
+        """Give back the connection the request's first query opened, whatever happened."""
         if not database.is_closed():
-            database.close()
+            with contextlib.suppress(*UNAVAILABLE):
+                database.close()
 
     @app.before_request
     def refuse_nul_characters():

@@ -113,10 +113,11 @@ class Broker:
         for subscription in woken:
             subscription.wake()
 
-    def use_postgres(self, connect):
+    def use_postgres(self, connect, where):
         """Carry events between processes through PostgreSQL; ``connect()`` opens a connection
-        of the listener's own."""
-        self._listener = PostgresListener(self, connect)
+        of the listener's own to the database ``where`` names (kept when it is the same one)."""
+        if self._listener is None or self._listener.where != where:
+            self._listener = PostgresListener(self, connect, where)
 
     def use_memory(self):
         """Keep events in this process (SQLite, one process)."""
@@ -128,9 +129,10 @@ class PostgresListener:
 
     RECONNECT_SECONDS = 1.0
 
-    def __init__(self, broker, connect):
+    def __init__(self, broker, connect, where):
         self.broker = broker
         self.connect = connect
+        self.where = where
         self._thread = None
         self._lock = threading.Lock()
 
@@ -186,7 +188,8 @@ def init_app(app):
     """Events through PostgreSQL when the database is PostgreSQL; else in this process."""
     bound = database.obj
     if isinstance(bound, PostgresqlDatabase):
-        broker.use_postgres(lambda: psycopg2.connect(dbname=bound.database, **bound.connect_params))
+        params = {"dbname": bound.database, **bound.connect_params}
+        broker.use_postgres(lambda: psycopg2.connect(**params), repr(sorted(params.items())))
     else:
         broker.use_memory()
 

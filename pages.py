@@ -3,16 +3,17 @@
 ``register(app)`` adds them to the app; the demo page only when ``FRONTDESK_DEMO`` is on.
 """
 
+import contextlib
 import time
 from urllib.parse import urlsplit
 
 import jwt
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 import widget
-from db import database
+from db import UNAVAILABLE, database
 from models import Widget
 
 DEMO_CUSTOMER = {
@@ -32,6 +33,8 @@ def register(app):
     app.add_url_rule("/healthz", view_func=healthz, methods=["GET"])
     app.register_error_handler(CSRFError, csrf_failed)
     app.register_error_handler(HTTPException, http_error)
+    for error in UNAVAILABLE:
+        app.register_error_handler(error, database_unavailable)
 
 
 def home():
@@ -81,6 +84,26 @@ def http_error(error):
         return widget.show_http_error(error)
     template = "_error.html" if request.headers.get("HX-Request") else "error.html"
     return render_template(template, status=error.code, message=error.description), error.code
+
+
+def database_unavailable(error):
+    """The database is down or went away: a 503 the visitor or agent can read, one log line.
+
+    The widget shows its own notice in the visitor's language (from the language file: the
+    widget's overrides live in the database); the admin a plain page that retries by itself.
+    """
+    cause = (str(error).strip().splitlines() or [""])[0][:200]
+    current_app.logger.warning("database unavailable: %s: %s", type(error).__name__, cause)
+    with contextlib.suppress(*UNAVAILABLE):
+        database.close()
+    if request.blueprint == "widget" or request.headers.get(widget.TOKEN_HEADER):
+        response = widget.show_problem(widget.WidgetProblem(503, "error.unavailable"))
+    else:
+        # Rendered without the context processors: they would ask the database again.
+        page = current_app.jinja_env.get_template("unavailable.html").render(url_for=url_for)
+        response = current_app.make_response((page, 503))
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 def demo_identity_token(shop_widget):
