@@ -247,6 +247,7 @@ class Client(BaseModel):
     linked_to = ForeignKeyField("self", null=True, backref="linked", on_delete="CASCADE")
     created_at = DateTimeField(default=utcnow)
     last_seen_at = DateTimeField(default=utcnow)
+    SEEN_PRECISION = datetime.timedelta(minutes=1)  # how stale a message lets it get
 
     class Meta:
         indexes = ((("widget", "token_hash"), True),)
@@ -260,7 +261,12 @@ class Client(BaseModel):
     def by_token(cls, widget, token):
         """The widget's client this token acts as, or None."""
         row = cls.row_for_token(widget, token)
-        return row.linked_to if row is not None and row.linked_to_id else row
+        return row.acting_client if row is not None else None
+
+    @property
+    def acting_client(self):
+        """The client a token's row acts as: itself, or the verified client it links to."""
+        return self.linked_to if self.linked_to_id else self
 
     @classmethod
     def identify_verified(cls, widget, token, user):
@@ -320,8 +326,11 @@ class Client(BaseModel):
     def for_token(cls, widget, token):
         """The widget's client holding this token, created on first use."""
         client = cls.by_token(widget, token)
-        if client is not None:
-            return client
+        return client if client is not None else cls.create_for_token(widget, token)
+
+    @classmethod
+    def create_for_token(cls, widget, token):
+        """A new client for a token that has none yet (or the one a parallel request made)."""
         try:
             with database.atomic():
                 return cls.create(widget=widget, token_hash=hash_token(token))
@@ -376,24 +385,56 @@ class Client(BaseModel):
         """The conversation the widget shows: the newest, open or closed."""
         return self.conversations.order_by(Conversation.id.desc()).first()
 
-    def open_conversation(self, page_url=None, browser_language=None, language=None):
-        """The conversation the client's next message goes to, started on their first message.
+    def post_message(self, body, client_msg_id=None, **context):
+        """Store the client's message in their open conversation; returns (conversation, message).
 
-        Call it inside a transaction: touching the client's row first makes two first messages
-        sent at once wait for each other, so they share one conversation.
+        The conversation's row is found and touched in one statement, which also locks it, so
+        messages of one conversation get their ids in commit order. The first message starts
+        the conversation, with the ``context`` it was written in (see ``start_conversation``).
+        A resend with the same client-made id returns the first message, stored once.
+        """
+        now = utcnow()
+        conversation = None
+        try:
+            with database.atomic():
+                if self.last_seen_at < now - self.SEEN_PRECISION:
+                    self.seen()
+                conversation = Conversation.touch_open(self, now) or self.start_conversation(
+                    now, **context
+                )
+                message = Message.create(
+                    conversation=conversation,
+                    sender=Message.FROM_CLIENT,
+                    body=body,
+                    client_msg_id=client_msg_id,
+                    created_at=now,
+                )
+        except IntegrityError:  # a resend: the unique (conversation, client_msg_id) refused it
+            if conversation is None or not client_msg_id:
+                raise
+            message = conversation.messages.where(Message.client_msg_id == client_msg_id).get()
+        return conversation, message
+
+    def start_conversation(self, now, page_url=None, browser_language=None, language=None):
+        """The conversation a first message goes to; call it inside the message's transaction.
+
+        Touching the client's row first makes two first messages sent at once wait for each
+        other, so the second finds (and touches) the conversation the first one started.
         """
         self.seen()
-        return self.current_conversation() or Conversation.create(
+        return Conversation.touch_open(self, now) or Conversation.create(
             widget=self.widget_id,
             client=self,
             page_url=page_url,
             browser_language=browser_language,
             language=language,
+            last_message_at=now,
         )
 
     def seen(self):
-        """Note that the client is here now."""
-        Client.update(last_seen_at=utcnow()).where(Client.id == self.id).execute()
+        """Note that the client is here now (and lock their row until the transaction ends)."""
+        self.last_seen_at = utcnow()
+        Client.update(last_seen_at=self.last_seen_at).where(Client.id == self.id).execute()
 
 
 class Conversation(BaseModel):
@@ -443,6 +484,26 @@ class Conversation(BaseModel):
             .scalar()
             or 0
         )
+
+    @classmethod
+    def touch_open(cls, client, now):
+        """The client's open conversation, its ``last_message_at`` set to ``now``; or None.
+
+        One statement finds, updates and locks the row the client's next message goes to.
+        """
+        newest = cls.alias()
+        newest_open = (
+            newest.select(newest.id)
+            .where((newest.client == client.id) & (newest.status == cls.OPEN))
+            .order_by(newest.id.desc())
+            .limit(1)
+        )
+        touched = (
+            cls.update(last_message_at=now)
+            .where((cls.id == newest_open) & (cls.status == cls.OPEN))
+            .returning(cls)
+        )
+        return next(iter(touched.execute()), None)
 
     @property
     def rating(self):

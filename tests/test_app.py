@@ -79,8 +79,9 @@ def test_every_label_a_widget_template_uses_exists_in_english():
     used = set()
     for template in Path("templates/widget").glob("*.html"):
         used |= set(re.findall(r"labels\('([a-z_.]+)'", template.read_text()))
-    used |= set(re.findall(r'labels\("([a-z_.]+)"', Path("widget.py").read_text()))
-    used |= set(re.findall(r'"(error\.[a-z_]+)"', Path("widget.py").read_text()))
+    source = "".join(module.read_text() for module in Path("widget").glob("*.py"))
+    used |= set(re.findall(r'labels\("([a-z_.]+)"', source))
+    used |= set(re.findall(r'"(error\.[a-z_]+)"', source))
     assert used, "no label keys found in the widget templates"
     assert used <= english.keys(), used - english.keys()
 
