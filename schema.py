@@ -70,6 +70,14 @@ def upgrade():
     if not applied_migrations():
         with database.atomic():
             record_applied(detect_applied())
+    return run_pending()
+
+
+create_tables = upgrade
+
+
+def run_pending():
+    """Run the migrations not applied yet, in one transaction; returns their names."""
     pending = pending_migrations()
     if pending:
         logger.info("Applying migrations: %s", ", ".join(pending))
@@ -77,9 +85,6 @@ def upgrade():
             router().run()
             check_foreign_keys()
     return pending
-
-
-create_tables = upgrade
 
 
 def record_applied(names, replace=False):
@@ -145,6 +150,10 @@ class Snapshot:
     def has_index(self, table, columns, unique=False):
         return (tuple(columns), unique) in self.indexes.get(table, ())
 
+    def has_nulls(self, table, column):
+        query = f'SELECT 1 FROM "{table}" WHERE "{column}" IS NULL LIMIT 1'
+        return database.execute_sql(query).fetchone() is not None
+
 
 # What each migration's change looks like, for databases older than the migrations: a
 # migration counts as applied when all of its change is there (superseded indexes gone too).
@@ -165,6 +174,8 @@ PRE_MIGRATION_SIGNS = {
         s.has_columns("widget", "identity_secret", "require_verified_identity", "allowed_domains")
         and s.has_columns("client", "verified", "linked_to_id")
         and s.has_index("client", ("linked_to_id",))
+        # Versions before a2e0cef added the column empty, and later ones filled it at start.
+        and not s.has_nulls("widget", "identity_secret")
     ),
     "005_ratings_and_transcripts": lambda s: s.has_tables("rating", "transcriptmail"),
     "006_languages": lambda s: (
