@@ -529,10 +529,14 @@ class Conversation(BaseModel):
     def add_message(self, body, sender, agent=None, client_msg_id=None):
         """Store a message once: a resend with the same client-made id returns the first one.
 
+        A client's message ids are unique across all of their conversations, so a resend that
+        arrives after the conversation was closed (and a new one started) finds the first too.
         The caller publishes ``self.topics`` once its transaction is committed.
         """
-        if client_msg_id:
-            existing = self.messages.where(Message.client_msg_id == client_msg_id).first()
+        client = self.client_id if sender == Message.FROM_CLIENT else None
+        resend_key = client is not None and client_msg_id
+        if resend_key:
+            existing = Message.sent_by(client, client_msg_id)
             if existing:
                 return existing
         now = utcnow()
@@ -544,6 +548,7 @@ class Conversation(BaseModel):
                 Conversation.update(last_message_at=now).where(Conversation.id == self.id).execute()
                 message = Message.create(
                     conversation=self,
+                    client=client,
                     sender=sender,
                     agent=agent,
                     body=body,
@@ -551,7 +556,10 @@ class Conversation(BaseModel):
                     created_at=now,
                 )
         except IntegrityError:  # the same resend raced the first request
-            return self.messages.where(Message.client_msg_id == client_msg_id).get()
+            existing = Message.sent_by(client, client_msg_id) if resend_key else None
+            if existing is None:
+                raise
+            return existing
         return message
 
     def set_status(self, status, agent):
@@ -585,14 +593,23 @@ class Message(BaseModel):
     FROM_SYSTEM = "system"  # body is the conversation's new status: "closed" or "open"
 
     conversation = ForeignKeyField(Conversation, backref="messages", on_delete="CASCADE")
+    # Who wrote it, for a client's messages (None for agents' and system messages). No index
+    # of its own: the unique index on (client, client_msg_id) starts with it.
+    client = ForeignKeyField(Client, null=True, index=False, backref="+", on_delete="CASCADE")
     sender = CharField(max_length=10)
     agent = ForeignKeyField(Agent, null=True, backref="messages", on_delete="SET NULL")
     body = TextField()
-    client_msg_id = CharField(null=True, max_length=64)
+    client_msg_id = CharField(null=True, max_length=64)  # the widget's id for a resend
     created_at = DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("conversation", "client_msg_id"), True),)
+        # A client's message ids are unique across their conversations (migration 007).
+        indexes = ((("client", "client_msg_id"), True),)
+
+    @classmethod
+    def sent_by(cls, client, client_msg_id):
+        """The message ``client`` sent with this client-made id, in any conversation, or None."""
+        return cls.get_or_none((cls.client == client) & (cls.client_msg_id == client_msg_id))
 
     @property
     def from_client(self):
