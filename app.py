@@ -17,6 +17,8 @@ import admin
 import cli
 import events
 import pages
+import schema
+import throttle
 import widget
 from db import UNAVAILABLE, connect_database, database
 from models import Agent
@@ -66,6 +68,7 @@ def create_app(test_config=None):
     events.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
+    throttle.init_app(app)
     app.register_blueprint(widget.bp)
     app.register_blueprint(admin.bp)
     csrf.exempt(widget.bp)
@@ -84,6 +87,10 @@ def instance_secret(app):
     return path.read_text().strip()
 
 
+# Served while the database is down or outdated: the loader on customers' sites, static files.
+NEEDS_NO_DATABASE = frozenset({"static", "widget.embed_script", "healthz"})
+
+
 def register_request_hooks(app):
     """At most one database connection per request, and headers every response carries."""
 
@@ -93,6 +100,23 @@ def register_request_hooks(app):
         if not database.is_closed():
             with contextlib.suppress(*UNAVAILABLE):
                 database.close()
+
+    schema_checked = []
+
+    @app.before_request
+    def refuse_an_outdated_database():
+        """New code on a database nobody upgraded would fail on every request: until
+        ``flask --app app init-db`` has run, say so (once per process, once it is current)."""
+        if schema_checked or request.endpoint in NEEDS_NO_DATABASE:
+            return None
+        pending = schema.pending_migrations()
+        if not pending:
+            schema_checked.append(True)
+            return None
+        app.logger.error(
+            "The database lacks migrations %s: run `flask --app app init-db`.", ", ".join(pending)
+        )
+        abort(503, "The database needs an upgrade: run `flask --app app init-db`, then reload.")
 
     @app.before_request
     def refuse_nul_characters():

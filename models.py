@@ -295,6 +295,7 @@ class Client(BaseModel):
         elif own.id != client.id:
             # The same person, now proven, on a browser they used unverified: one history.
             Conversation.update(client=client).where(Conversation.client == own.id).execute()
+            Message.update(client=client).where(Message.client == own.id).execute()
             own.linked_to = client
             own.external_id = external_id
             own.save()
@@ -394,7 +395,6 @@ class Client(BaseModel):
         A resend with the same client-made id returns the first message, stored once.
         """
         now = utcnow()
-        conversation = None
         try:
             with database.atomic():
                 if self.last_seen_at < now - self.SEEN_PRECISION:
@@ -404,15 +404,18 @@ class Client(BaseModel):
                 )
                 message = Message.create(
                     conversation=conversation,
+                    client=self,
                     sender=Message.FROM_CLIENT,
                     body=body,
                     client_msg_id=client_msg_id,
                     created_at=now,
                 )
-        except IntegrityError:  # a resend: the unique (conversation, client_msg_id) refused it
-            if conversation is None or not client_msg_id:
+        except IntegrityError:  # a resend: the unique (client, client_msg_id) refused it
+            # Everything above was rolled back, a conversation started for it too.
+            message = Message.sent_by(self.id, client_msg_id) if client_msg_id else None
+            if message is None:
                 raise
-            message = conversation.messages.where(Message.client_msg_id == client_msg_id).get()
+            conversation = message.conversation
         return conversation, message
 
     def start_conversation(self, now, page_url=None, browser_language=None, language=None):

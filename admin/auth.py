@@ -7,8 +7,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from admin import bp
 from forms import LoginForm
-from limits import allow
 from models import Agent
+from throttle import allow
 
 
 def safe_next(target):

@@ -4,6 +4,7 @@ import email
 import email.policy
 import json
 import secrets
+import time
 from pathlib import Path
 
 import pytest
@@ -223,20 +224,19 @@ def test_visitor_addresses_come_from_trusted_proxies_only(tmp_path):
         assert seen.data.decode() == expected
 
 
-def test_each_limit_forgets_with_its_own_window(monkeypatch):
-    import limits
+def test_each_limit_counts_its_own_key_and_forgets_with_its_own_window(app):
+    from throttle import allow
 
-    clock = [1000.0]
-    monkeypatch.setattr(limits.time, "monotonic", lambda: clock[0])
-    limiter = limits.RateLimiter()
-    assert limiter.allow("sign-in", 1, 900)
-    assert not limiter.allow("sign-in", 1, 900)
-    clock[0] += 120  # past the short window and the pruning interval, inside the long one
-    assert limiter.allow("write", 1, 60)
-    assert not limiter.allow("sign-in", 1, 900)
-    assert not limiter.allow("zero", 0, 60) or True  # a limit of 0 acts as 1, never a crash
-    clock[0] += 1000
-    assert limiter.allow("sign-in", 1, 900)
+    app.config.update(ONE_PER_SECOND=1, NONE_AT_ALL=0)
+    with app.app_context():
+        assert allow("sign-in", ("ada@example.com", "10.0.0.1"), "ONE_PER_SECOND", 1)
+        assert not allow("sign-in", ("ada@example.com", "10.0.0.1"), "ONE_PER_SECOND", 1)
+        assert allow("sign-in", ("bob@example.com", "10.0.0.1"), "ONE_PER_SECOND", 1)
+        assert allow("write", "10.0.0.1", "ONE_PER_SECOND", 1)  # another bucket, its own count
+        assert allow("zero", "10.0.0.1", "NONE_AT_ALL", 60)  # a limit of 0 acts as 1
+        assert not allow("zero", "10.0.0.1", "NONE_AT_ALL", 60)
+        time.sleep(1.1)
+        assert allow("sign-in", ("ada@example.com", "10.0.0.1"), "ONE_PER_SECOND", 1)
 
 
 def test_nul_inside_site_data_is_dropped(client, widget):

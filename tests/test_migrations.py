@@ -444,12 +444,25 @@ def resend_setup():
     schema.create_tables()
     shop = Widget.create(name="Shop")
     client = Client.for_token(shop, "visitor-token")
-    first = client.open_conversation()
-    sent = first.add_message("hello", Message.FROM_CLIENT, client_msg_id="same-id")
+    first, sent = client.post_message("hello", client_msg_id="same-id")
     first.set_status(Conversation.CLOSED, agent=None)
-    second = client.open_conversation()
-    assert second.id != first.id
+    second = Conversation.create(widget=shop, client=client)
     return sent, second
+
+
+def test_a_resend_after_the_conversation_closed_returns_the_first_message(new_database):
+    """The widget's path: the answer to the first send was lost, an agent closed the chat."""
+    use(new_database())
+    schema.create_tables()
+    client = Client.for_token(Widget.create(name="Shop"), "visitor-token")
+    first, sent = client.post_message("hello", client_msg_id="same-id")
+    first.set_status(Conversation.CLOSED, agent=None)
+
+    conversation, again = client.post_message("hello", client_msg_id="same-id")
+
+    assert again.id == sent.id and conversation.id == first.id
+    assert Message.select().where(Message.client_msg_id == "same-id").count() == 1
+    assert Conversation.select().count() == 1  # no empty conversation left behind
 
 
 def test_a_resend_in_a_new_conversation_returns_the_first_message(new_database):
@@ -499,10 +512,16 @@ def test_init_db_upgrades_a_first_commit_database_and_keeps_its_rows(tmp_path):
     fill_first_schema()
     database.close()
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "x"})
+    web = app.test_client()
+    refused = web.get("/admin/login")  # new code on the old database, before init-db
+    assert refused.status_code == 503
+    assert "flask --app app init-db" in refused.get_data(as_text=True)
+    assert web.get("/embed.js").status_code == 200  # customers' sites keep their loader
 
     result = app.test_cli_runner().invoke(args=["init-db"])
 
     assert result.exit_code == 0, result.output
+    assert web.get("/admin/login").status_code == 200
     use(url)
     check_first_schema_rows_kept()
     assert schema.pending_migrations() == []

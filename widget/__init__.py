@@ -14,7 +14,7 @@ from flask import Blueprint, g, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from labels import SOURCE_LANGUAGE, Labels, resolve_language
-from limits import allow
+from throttle import allow
 
 bp = Blueprint("widget", __name__)
 
