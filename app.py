@@ -56,6 +56,7 @@ def create_app(test_config=None):
         WIDGET_WRITES_PER_MINUTE=60,  # per visitor address, all widget POSTs together
         NEW_CLIENTS_PER_HOUR=60,  # per visitor address
         SIGN_IN_ATTEMPTS_PER_15_MINUTES=10,  # per email and address, successful ones too
+        PASSWORD_HASH_METHOD="scrypt",  # werkzeug's default; only the tests make it cheaper
     )
     app.config.from_prefixed_env("FRONTDESK")
     if test_config:
