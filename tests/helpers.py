@@ -58,12 +58,13 @@ def set_auth_type(widget, auth_type, language="en"):
     return widget
 
 
-def send_message(test_client, widget, token, body="hello", msg_id=None):
-    """A visitor sends a message from the widget's composer."""
+def send_message(test_client, widget, token, body="hello", msg_id=None, headers=None):
+    """A visitor sends a message from the widget's composer (``headers``: more the frame sends,
+    such as the host page's address or the browser's languages)."""
     return test_client.post(
         f"/widget/{widget.key}/messages",
         data={"body": body, "client_msg_id": msg_id or secrets.token_hex(8)},
-        headers=visitor_headers(token),
+        headers={**visitor_headers(token), **(headers or {})},
     )
 
 
@@ -76,12 +77,14 @@ def start_chat(test_client, widget, token, body="Hello"):
     return Message.get(Message.body == body).conversation
 
 
-def fill_in_form(test_client, widget, token, name="Grace Hopper", email="grace@example.com"):
+def fill_in_form(
+    test_client, widget, token, name="Grace Hopper", email="grace@example.com", headers=None
+):
     """A visitor fills in the widget's login form (form and optional form types)."""
     return test_client.post(
         f"/widget/{widget.key}/contact",
         data={"name": name, "email": email},
-        headers=visitor_headers(token),
+        headers={**visitor_headers(token), **(headers or {})},
     )
 
 

@@ -1,6 +1,5 @@
 """Request-level tests of the admin: sign-in, CSRF, framing, settings, inbox and replies."""
 
-import json
 import secrets
 
 import pytest
@@ -9,6 +8,7 @@ from helpers import (
     csrf_token_from,
     fill_in_form,
     general_url,
+    identify,
     post_reply,
     save_general,
     send_message,
@@ -119,11 +119,7 @@ def test_inbox_shows_who_is_asking(admin, client, widget):
 
     set_auth_type(widget, AuthType.CODE)
     token = secrets.token_hex(24)
-    client.post(
-        f"/widget/{widget.key}/identify",
-        data={"custom_user_data": json.dumps({"id": "7", "name": "Ada", "plan": "Premium"})},
-        headers=visitor_headers(token),
-    )
+    identify(client, widget, token, user_data={"id": "7", "name": "Ada", "plan": "Premium"})
     send_message(client, widget, token, "code question")
 
     inbox = admin.get("/admin/").data.decode()
@@ -138,11 +134,7 @@ def test_inbox_shows_who_is_asking(admin, client, widget):
 def test_conversation_page_shows_messages_and_client_data(admin, client, widget):
     set_auth_type(widget, AuthType.CODE)
     token = secrets.token_hex(24)
-    client.post(
-        f"/widget/{widget.key}/identify",
-        data={"custom_user_data": json.dumps({"id": "7", "name": "Ada", "phone": "+44 1"})},
-        headers=visitor_headers(token),
-    )
+    identify(client, widget, token, user_data={"id": "7", "name": "Ada", "phone": "+44 1"})
     send_message(client, widget, token, "alpha question")
     send_message(client, widget, token, "beta question")
     conversation = Message.get(Message.body == "alpha question").conversation

@@ -5,7 +5,14 @@ import secrets
 import shutil
 
 import pytest
-from helpers import admin_post, csrf_token_from, sign_in, visitor_headers
+from helpers import (
+    admin_post,
+    csrf_token_from,
+    fill_in_form,
+    send_message,
+    sign_in,
+    visitor_headers,
+)
 
 import labels as labels_module
 from labels import check_languages, language_codes, resolve_language
@@ -198,16 +205,9 @@ def test_transcript_uses_the_language_the_client_saw(app, client, widget):
     widget.auth_type, widget.follow_browser_language = "form", True
     widget.save()
     token = secrets.token_hex(24)
-    headers = {**visitor_headers(token), "Accept-Language": "it"}
-    client.post(
-        f"/widget/{widget.key}/contact",
-        data={"name": "Ada", "email": "ada@example.com"},
-        headers=headers,
-    )
-    client.post(
-        f"/widget/{widget.key}/messages", data={"body": "Ciao", "client_msg_id": "i1"},
-        headers=headers,
-    )  # fmt: skip
+    italian = {"Accept-Language": "it"}
+    fill_in_form(client, widget, token, "Ada", "ada@example.com", headers=italian)
+    send_message(client, widget, token, "Ciao", "i1", headers=italian)
     conversation = Conversation.get()
     assert conversation.language == "it"
     with app.test_request_context():

@@ -100,14 +100,10 @@ def test_bad_status_is_refused(admin, client, widget):
 
 def test_page_and_browser_language_are_recorded(admin, client, widget):
     headers = {
-        **visitor_headers(),
         "X-Frontdesk-Page": "https://shop.example/boots?size=42",
         "Accept-Language": "de-DE,de;q=0.9,en;q=0.8",
     }
-    client.post(
-        f"/widget/{widget.key}/messages", data={"body": "Hallo", "client_msg_id": "x1"},
-        headers=headers,
-    )  # fmt: skip
+    send_message(client, widget, None, "Hallo", "x1", headers=headers)
     conversation = Conversation.get()
     assert conversation.page_url == "https://shop.example/boots?size=42"
     assert conversation.browser_language == "de-DE"
@@ -116,10 +112,8 @@ def test_page_and_browser_language_are_recorded(admin, client, widget):
 
 
 def test_only_web_addresses_are_kept_as_the_page(client, widget):
-    headers = {**visitor_headers(), "X-Frontdesk-Page": "javascript:alert(1)"}
-    client.post(
-        f"/widget/{widget.key}/messages", data={"body": "hi", "client_msg_id": "y"}, headers=headers
-    )
+    headers = {"X-Frontdesk-Page": "javascript:alert(1)"}
+    send_message(client, widget, None, "hi", "y", headers=headers)
     assert Conversation.get().page_url is None
 
 

@@ -1,7 +1,6 @@
 """Transcript by email and chat rating: only for clients with a known email."""
 
 import email
-import json
 import secrets
 from email import policy
 from pathlib import Path
@@ -12,6 +11,7 @@ from helpers import (
     csrf_token_from,
     fill_in_form,
     free_port,
+    identify,
     send_message,
     set_auth_type,
     visitor_headers,
@@ -213,16 +213,8 @@ def test_identified_clients_see_both_controls(client, widget):
 def test_code_clients_with_an_email_can_rate(client, widget):
     set_auth_type(widget, AuthType.CODE)
     token = secrets.token_hex(24)
-    client.post(
-        f"/widget/{widget.key}/identify",
-        data={"custom_user_data": json.dumps({"id": "9", "email": "nine@example.com"})},
-        headers=visitor_headers(token),
-    )
-    client.post(
-        f"/widget/{widget.key}/messages",
-        data={"body": "hi", "client_msg_id": "c9"},
-        headers=visitor_headers(token),
-    )
+    identify(client, widget, token, user_data={"id": "9", "email": "nine@example.com"})
+    send_message(client, widget, token, "hi", "c9")
     assert rate(client, widget, token, "good").status_code == 200
 
 
@@ -261,10 +253,7 @@ def test_transcript_is_sent_at_most_once_in_two_minutes(app, client, widget):
 def test_site_data_cannot_smuggle_recipients(client, widget, email):
     set_auth_type(widget, AuthType.CODE)
     token = secrets.token_hex(24)
-    data = {"custom_user_data": json.dumps({"id": "x", "email": email})}
-    response = client.post(
-        f"/widget/{widget.key}/identify", data=data, headers=visitor_headers(token)
-    )
+    response = identify(client, widget, token, user_data={"id": "x", "email": email})
     assert response.status_code == 200
     assert Client.get().email is None
     transcript = client.post(f"/widget/{widget.key}/transcript", headers=visitor_headers(token))

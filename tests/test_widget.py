@@ -410,11 +410,7 @@ def test_nul_characters_are_refused(client, widget):
 def test_deeply_nested_user_data_is_refused(client, widget):
     set_auth_type(widget, AuthType.CODE)
     nested = "[" * 100_000 + "]" * 100_000
-    response = client.post(
-        f"/widget/{widget.key}/identify",
-        data={"custom_user_data": '{"id": "1", "x": ' + nested[:8000] + "}"},
-        headers=visitor_headers(),
-    )
+    response = identify(client, widget, user_data='{"id": "1", "x": ' + nested[:8000] + "}")
     assert response.status_code == 422  # within the size limit, refused as too deep to read
     assert Client.select().count() == 0
 
@@ -423,17 +419,9 @@ def test_nul_inside_site_data_is_dropped(client, widget):
     set_auth_type(widget, AuthType.CODE)
     token = secrets.token_hex(24)
     raw = '{"id": "42", "name": "A\\u0000", "plan\\u0000": "x", "phone": "1"}'
-    response = client.post(
-        f"/widget/{widget.key}/identify",
-        data={"custom_user_data": raw},
-        headers=visitor_headers(token),
-    )
+    response = identify(client, widget, token, user_data=raw)
     assert response.status_code == 200
     stored = Client.get()
     assert stored.name is None and stored.custom_fields == {"phone": "1"}
-    bad_id = client.post(
-        f"/widget/{widget.key}/identify",
-        data={"custom_user_data": '{"id": "a\\u0000b"}'},
-        headers=visitor_headers(),
-    )
+    bad_id = identify(client, widget, user_data='{"id": "a\\u0000b"}')
     assert bad_id.status_code == 422

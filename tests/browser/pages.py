@@ -54,6 +54,13 @@ def open_chat(page: Page, server) -> FrameLocator:
     return frame
 
 
+def fill_in_form(frame: FrameLocator, name, email):
+    """Fill in the widget's login form and press Start chat."""
+    frame.get_by_label("Name", exact=True).fill(name)
+    frame.get_by_label("Email", exact=True).fill(email)
+    frame.get_by_role("button", name="Start chat").click()
+
+
 def visitor_writes(frame: FrameLocator, text):
     """Type a message and press Enter; it shows once as the visitor's own, the box empties."""
     box = frame.get_by_placeholder(COMPOSER)

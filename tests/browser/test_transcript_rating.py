@@ -7,6 +7,7 @@ from browser.pages import (
     AUTH_FORM,
     AUTH_NONE,
     choose_auth_type,
+    fill_in_form,
     open_chat,
     open_demo_widget,
     open_widget,
@@ -21,9 +22,7 @@ def test_form_client_rates_and_asks_for_the_transcript(admin_page, visitor, live
     choose_auth_type(admin_page, AUTH_FORM)
     page = visitor()
     frame = open_demo_widget(page, live_server)
-    frame.get_by_label("Name", exact=True).fill("Grace Hopper")
-    frame.get_by_label("Email", exact=True).fill("grace@example.com")
-    frame.get_by_role("button", name="Start chat").click()
+    fill_in_form(frame, "Grace Hopper", "grace@example.com")
     message = unique("Rate me")
     visitor_writes(frame, message)
 

@@ -22,6 +22,7 @@ from browser.pages import (
     WIDGET_FRAME,
     agent_replies,
     choose_auth_type,
+    fill_in_form,
     open_conversation,
     open_demo_widget,
     open_widget,
@@ -168,9 +169,7 @@ def test_optional_form(admin_page, visitor, live_server):
     # A second visitor fills in the form instead.
     named = visitor()
     frame = open_demo_widget(named, live_server)
-    frame.get_by_label("Name", exact=True).fill("Linus Example")
-    frame.get_by_label("Email", exact=True).fill("linus@example.com")
-    frame.get_by_role("button", name="Start chat").click()
+    fill_in_form(frame, "Linus Example", "linus@example.com")
     expect_chat_pane(frame)
     expect(frame.locator(".fd-greeting")).to_have_text("Hi Linus Example!")
     named_message = unique("Can I return boots after a hike?")
