@@ -15,7 +15,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import admin
 import cli
-import events
 import pages
 import schema
 import throttle
@@ -53,6 +52,7 @@ def create_app(test_config=None):
         WIDGET_WRITES_PER_MINUTE=60,  # per visitor address, all widget POSTs together
         NEW_CLIENTS_PER_HOUR=60,  # per visitor address
         SIGN_IN_ATTEMPTS_PER_15_MINUTES=10,  # per email and address, successful ones too
+        PASSWORD_HASH_METHOD="scrypt",  # werkzeug's default; only the tests make it cheaper
     )
     app.config.from_prefixed_env("FRONTDESK")
     if test_config:
@@ -65,7 +65,6 @@ def create_app(test_config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     connect_database(app.config["DATABASE_URL"])
-    events.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     throttle.init_app(app)

@@ -11,7 +11,6 @@ import re
 import secrets
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -23,12 +22,9 @@ from pathlib import Path
 STREAMS = int(os.environ.get("BENCH_STREAMS", "500"))
 REPLIES = int(os.environ.get("BENCH_REPLIES", "50"))
 ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "tests"))
 
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from helpers import ADMIN_PASSWORD, ServerProcess  # noqa: E402  (the tests' server, shared)
 
 
 def rss_mib(pid):
@@ -80,40 +76,22 @@ class Stream:
 
 
 def main():
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     workdir = tempfile.mkdtemp(prefix="frontdesk-bench-")
-    env = {
-        **os.environ,
-        "FRONTDESK_DATABASE_URL": f"sqlite:///{workdir}/bench.db",
-        "FRONTDESK_ADMIN_PASSWORD": "bench-password",
-        "FRONTDESK_SECRET_KEY": secrets.token_hex(16),
-        "FRONTDESK_DEMO": "true",
-        "FRONTDESK_WIDGET_WRITES_PER_MINUTE": "100000",
-        "FRONTDESK_NEW_CLIENTS_PER_HOUR": "100000",
-    }
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", "init-db"],
-        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
+    server = ServerProcess(
+        workdir,
+        command="gunicorn",
+        options=["--worker-connections", str(STREAMS + 100), "--graceful-timeout", "2",
+                 "--log-level", "warning"],
     )  # fmt: skip
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
-         "--worker-connections", str(STREAMS + 100), "--graceful-timeout", "2",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "app:create_app()"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
+    server.init_db()
+    server.start()
+    port, base = server.port, server.base_url
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
         key = re.search(
             r'widget: "([^"]+)"', urllib.request.urlopen(f"{base}/demo").read().decode()
         )
         key = key.group(1)
-        idle_rss = rss_mib(server.pid)
+        idle_rss = rss_mib(server.process.pid)
 
         tokens = [secrets.token_hex(24) for _ in range(STREAMS)]
         started = time.perf_counter()
@@ -126,7 +104,7 @@ def main():
         first_messages = time.perf_counter() - started
         streams = [Stream(port, key, token) for token in tokens]
         time.sleep(2)
-        open_rss = rss_mib(server.pid)
+        open_rss = rss_mib(server.process.pid)
 
         from urllib.request import HTTPCookieProcessor, build_opener
 
@@ -136,7 +114,7 @@ def main():
         agent.open(
             f"{base}/admin/login",
             data=urllib.parse.urlencode(
-                {"email": "admin@example.com", "password": "bench-password", "csrf_token": csrf}
+                {"email": "admin@example.com", "password": ADMIN_PASSWORD, "csrf_token": csrf}
             ).encode(),
         )
         latencies = []
@@ -174,11 +152,7 @@ def main():
         for stream in streams:
             stream.sock.close()
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -65,10 +65,11 @@ class Subscription:
 class Broker:
     """Per-topic sets of waiting streams, woken in this process or through PostgreSQL."""
 
-    def __init__(self):
+    def __init__(self, local=False):
         self._lock = threading.Lock()
         self._waiting = defaultdict(set)
         self._listener = None
+        self.local = local  # True: never through PostgreSQL, whatever the database
 
     def subscribe(self, topics):
         """A subscription to ``topics``; take it before reading, so nothing slips in between."""
@@ -76,8 +77,9 @@ class Broker:
         with self._lock:
             for topic in subscription.topics:
                 self._waiting[topic].add(subscription)
-        if self._listener is not None:
-            self._listener.ensure_running()
+        listener = self.listener()
+        if listener is not None:
+            listener.ensure_running()
         return subscription
 
     def unsubscribe(self, subscription):
@@ -94,8 +96,9 @@ class Broker:
 
         Call it after the change is committed, or inside its transaction on PostgreSQL.
         """
-        if self._listener is not None:
-            self._listener.notify(topics)
+        listener = self.listener()
+        if listener is not None:
+            listener.notify(topics)
         else:
             self.deliver(topics)
 
@@ -113,15 +116,16 @@ class Broker:
         for subscription in woken:
             subscription.wake()
 
-    def use_postgres(self, connect, where):
-        """Carry events between processes through PostgreSQL; ``connect()`` opens a connection
-        of the listener's own to the database ``where`` names (kept when it is the same one)."""
+    def listener(self):
+        """The PostgreSQL listener of the bound database, or None on SQLite (one process)."""
+        bound = database.obj
+        if self.local or not isinstance(bound, PostgresqlDatabase):
+            return None
+        params = {"dbname": bound.database, **bound.connect_params}
+        where = repr(sorted(params.items()))
         if self._listener is None or self._listener.where != where:
-            self._listener = PostgresListener(self, connect, where)
-
-    def use_memory(self):
-        """Keep events in this process (SQLite, one process)."""
-        self._listener = None
+            self._listener = PostgresListener(self, lambda: psycopg2.connect(**params), where)
+        return self._listener
 
 
 class PostgresListener:
@@ -182,16 +186,6 @@ class PostgresListener:
 
 
 broker = Broker()
-
-
-def init_app(app):
-    """Events through PostgreSQL when the database is PostgreSQL; else in this process."""
-    bound = database.obj
-    if isinstance(bound, PostgresqlDatabase):
-        params = {"dbname": bound.database, **bound.connect_params}
-        broker.use_postgres(lambda: psycopg2.connect(**params), repr(sorted(params.items())))
-    else:
-        broker.use_memory()
 
 
 def format_event(data, event_id=None, event=None):

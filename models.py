@@ -9,6 +9,7 @@ import hashlib
 import json
 import secrets
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from peewee import (
     JOIN,
@@ -46,6 +47,8 @@ class AuthType:
 MESSAGE_MAX_LENGTH = 5000
 NAME_MAX_LENGTH = 100
 EMAIL_MAX_LENGTH = 254
+# werkzeug's own default; the app's PASSWORD_HASH_METHOD setting (tests make it cheap) wins.
+DEFAULT_PASSWORD_HASH_METHOD = "scrypt"
 
 
 def hash_token(token):
@@ -146,7 +149,10 @@ class Agent(UserMixin, BaseModel):
         return self.active
 
     def set_password(self, password):
-        self.password_hash = generate_password_hash(password)
+        method = DEFAULT_PASSWORD_HASH_METHOD
+        if has_app_context():
+            method = current_app.config.get("PASSWORD_HASH_METHOD") or method
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password):
         return check_password_hash(self.password_hash, password)

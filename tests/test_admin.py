@@ -1,13 +1,16 @@
 """Request-level tests of the admin: sign-in, CSRF, framing, settings, inbox and replies."""
 
-import json
 import secrets
 
 import pytest
-from conftest import (
+from helpers import (
+    ADMIN_PASSWORD,
     csrf_token_from,
     fill_in_form,
+    general_url,
+    identify,
     post_reply,
+    save_general,
     send_message,
     set_auth_type,
     sign_in,
@@ -15,19 +18,6 @@ from conftest import (
 )
 
 from models import AuthType, Message, Widget
-
-
-def general_url(widget):
-    return f"/admin/widgets/{widget.id}/general"
-
-
-def save_general(admin, widget, **changes):
-    """Post the General form as htmx does, CSRF token included."""
-    page = admin.get(general_url(widget))
-    data = {"name": widget.name, "auth_type": widget.auth_type, "language": widget.language}
-    data.update(changes)
-    data["csrf_token"] = csrf_token_from(page)
-    return admin.post(general_url(widget), data=data, headers={"HX-Request": "true"})
 
 
 def test_admin_pages_need_a_sign_in(client):
@@ -129,11 +119,7 @@ def test_inbox_shows_who_is_asking(admin, client, widget):
 
     set_auth_type(widget, AuthType.CODE)
     token = secrets.token_hex(24)
-    client.post(
-        f"/widget/{widget.key}/identify",
-        data={"custom_user_data": json.dumps({"id": "7", "name": "Ada", "plan": "Premium"})},
-        headers=visitor_headers(token),
-    )
+    identify(client, widget, token, user_data={"id": "7", "name": "Ada", "plan": "Premium"})
     send_message(client, widget, token, "code question")
 
     inbox = admin.get("/admin/").data.decode()
@@ -148,11 +134,7 @@ def test_inbox_shows_who_is_asking(admin, client, widget):
 def test_conversation_page_shows_messages_and_client_data(admin, client, widget):
     set_auth_type(widget, AuthType.CODE)
     token = secrets.token_hex(24)
-    client.post(
-        f"/widget/{widget.key}/identify",
-        data={"custom_user_data": json.dumps({"id": "7", "name": "Ada", "phone": "+44 1"})},
-        headers=visitor_headers(token),
-    )
+    identify(client, widget, token, user_data={"id": "7", "name": "Ada", "phone": "+44 1"})
     send_message(client, widget, token, "alpha question")
     send_message(client, widget, token, "beta question")
     conversation = Message.get(Message.body == "alpha question").conversation
@@ -193,9 +175,19 @@ def test_login_redirect_stays_on_this_site(client):
         "/admin/login?next=https://evil.example/",
         data={
             "email": "admin@example.com",
-            "password": "correct horse battery staple",
+            "password": ADMIN_PASSWORD,
             "csrf_token": csrf_token_from(page),
         },
     )
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/"
+
+
+# --- sign-in limits ----------------------------------------------------------------------------
+
+
+def test_sign_in_attempts_are_limited(app, client):
+    app.config["SIGN_IN_ATTEMPTS_PER_15_MINUTES"] = 3
+    statuses = [sign_in(client, password="wrong").status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    assert b"Too many sign-in attempts" in sign_in(client).data  # even the right password waits

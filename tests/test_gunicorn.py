@@ -3,67 +3,22 @@
 import http.client
 import http.cookiejar
 import json
-import os
 import re
 import secrets
-import subprocess
-import sys
 import threading
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
-from support import free_port
-
-ROOT = Path(__file__).resolve().parents[1]
-PASSWORD = "gunicorn-test-password"
+from helpers import ADMIN_PASSWORD, ServerProcess
 
 
 @pytest.fixture
 def gunicorn_server(tmp_path):
     """`gunicorn -k gevent` as the README gives it, on a fresh SQLite database."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "FRONTDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'fd.db'}",
-        "FRONTDESK_ADMIN_PASSWORD": PASSWORD,
-        "FRONTDESK_SECRET_KEY": secrets.token_hex(16),
-        "FRONTDESK_DEMO": "true",
-        "FRONTDESK_WIDGET_WRITES_PER_MINUTE": "100000",
-        "FRONTDESK_NEW_CLIENTS_PER_HOUR": "100000",
-        "FRONTDESK_OUTBOX_DIR": str(tmp_path / "outbox"),
-    }
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", "init-db"], cwd=ROOT, env=env, check=True
-    )
-    command = [
-        sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
-        "--graceful-timeout", "5", "--bind", f"127.0.0.1:{port}", "app:create_app()",
-    ]  # fmt: skip
-    log = (tmp_path / "gunicorn.log").open("wb")
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail(f"gunicorn did not start: {(tmp_path / 'gunicorn.log').read_text()[-2000:]}")
-    yield base, port
-    server.terminate()
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-    log.close()
+    with ServerProcess(tmp_path, command="gunicorn") as server:
+        yield server.base_url, server.port
 
 
 def read_stream_until(port, path, token, wanted, found, timeout=10):
@@ -110,7 +65,7 @@ def test_live_reply_through_gunicorn(gunicorn_server):
     )
     login_page = agent.open(f"{base}/admin/login").read().decode()
     csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
-    form = {"email": "admin@example.com", "password": PASSWORD, "csrf_token": csrf}
+    form = {"email": "admin@example.com", "password": ADMIN_PASSWORD, "csrf_token": csrf}
     agent.open(f"{base}/admin/login", data=urllib.parse.urlencode(form).encode())
     inbox = agent.open(f"{base}/admin/").read().decode()
     conversation_url = re.search(r'href="(/admin/conversations/\d+)"', inbox).group(1)

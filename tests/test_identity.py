@@ -8,26 +8,20 @@ from pathlib import Path
 
 import jwt
 import pytest
-from conftest import csrf_token_from, send_message, set_auth_type, visitor_headers
+from helpers import (
+    ADA,
+    csrf_token_from,
+    identify,
+    save_general,
+    send_message,
+    set_auth_type,
+    sign,
+    visitor_headers,
+)
 
 from identity import IdentityError, verify_identity_token
-from models import AuthType, Client, Contact, Message, Widget
-
-ADA = {"id": "42", "name": "Ada Lovelace", "email": "ada@example.com", "plan": "Premium"}
-
-
-def sign(widget, claims=None, secret=None, algorithm="HS256", **extra):
-    claims = {**(claims or ADA), "exp": int(time.time()) + 600, **extra}
-    return jwt.encode(claims, secret or widget.identity_secret, algorithm=algorithm)
-
-
-def identify(client, widget, token, identity_token=None, user_data=None):
-    data = {}
-    if identity_token is not None:
-        data["identity_token"] = identity_token
-    if user_data is not None:
-        data["custom_user_data"] = json.dumps(user_data)
-    return client.post(f"/widget/{widget.key}/identify", data=data, headers=visitor_headers(token))
+from models import AuthType, Client, Contact, Message, Widget, new_identity_secret
+from origins import DomainListError, clean_allowed_domains, domain_matches
 
 
 @pytest.fixture
@@ -42,11 +36,17 @@ def strict_widget(code_widget):
     return code_widget
 
 
-# --- the verification itself -------------------------------------------------------------------
+# --- the verification itself: plain functions, no app and no database ------------------------
 
 
-def test_a_valid_token_gives_the_claims(code_widget):
-    user = verify_identity_token(sign(code_widget), code_widget)
+@pytest.fixture
+def widget_on_paper():
+    """A code-type widget never saved: verifying a token needs only its key and secret."""
+    return Widget(name="Demo shop", auth_type=AuthType.CODE)
+
+
+def test_a_valid_token_gives_the_claims(widget_on_paper):
+    user = verify_identity_token(sign(widget_on_paper), widget_on_paper)
     assert user == {
         "id": "42",
         "name": "Ada Lovelace",
@@ -73,32 +73,32 @@ def test_a_valid_token_gives_the_claims(code_widget):
         (lambda w: sign(w, algorithm="HS512"), "malformed"),
     ],
 )
-def test_tokens_that_prove_nothing_are_refused(code_widget, make_token, reason):
+def test_tokens_that_prove_nothing_are_refused(widget_on_paper, make_token, reason):
     with pytest.raises(IdentityError) as refused:
-        verify_identity_token(make_token(code_widget), code_widget)
+        verify_identity_token(make_token(widget_on_paper), widget_on_paper)
     assert refused.value.reason == reason
-    assert code_widget.identity_secret not in str(refused.value)
+    assert widget_on_paper.identity_secret not in str(refused.value)
 
 
-def test_a_changed_claim_breaks_the_signature(code_widget):
-    header, payload, signature = sign(code_widget).split(".")
+def test_a_changed_claim_breaks_the_signature(widget_on_paper):
+    header, payload, signature = sign(widget_on_paper).split(".")
     forged = jwt.utils.base64url_encode(json.dumps({**ADA, "id": "1"}).encode()).decode()
     with pytest.raises(IdentityError) as refused:
-        verify_identity_token(f"{header}.{forged}.{signature}", code_widget)
+        verify_identity_token(f"{header}.{forged}.{signature}", widget_on_paper)
     assert refused.value.reason == "bad signature"
 
 
-def test_a_token_for_another_widget_is_refused(code_widget, db):
-    other = Widget.create(name="Other shop", auth_type=AuthType.CODE)
+def test_a_token_for_another_widget_is_refused(widget_on_paper):
+    other = Widget(name="Other shop", auth_type=AuthType.CODE)
     with pytest.raises(IdentityError):
-        verify_identity_token(sign(other), code_widget)
+        verify_identity_token(sign(other), widget_on_paper)
 
 
-def test_a_token_signed_with_the_old_secret_is_refused(code_widget):
-    old_token = sign(code_widget)
-    code_widget.regenerate_identity_secret()
+def test_a_token_signed_with_the_old_secret_is_refused(widget_on_paper):
+    old_token = sign(widget_on_paper)
+    widget_on_paper.identity_secret = new_identity_secret()  # what regenerating does
     with pytest.raises(IdentityError) as refused:
-        verify_identity_token(old_token, code_widget)
+        verify_identity_token(old_token, widget_on_paper)
     assert refused.value.reason == "bad signature"
 
 
@@ -264,6 +264,40 @@ def test_the_secret_is_not_logged(client, strict_widget, caplog):
 # --- allowed domains ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "entry, origin, matches",
+    [
+        ("shop.example", "https://shop.example", True),
+        ("shop.example", "http://shop.example", True),
+        ("shop.example", "https://shop.example:8443", False),
+        ("shop.example", "https://www.shop.example", False),
+        ("*.example.com", "https://www.example.com", True),
+        ("*.example.com", "https://example.com", False),
+        ("*.example.com", "https://evil-example.com", False),
+        ("https://shop.example:8443", "https://shop.example:8443", True),
+        ("https://shop.example:8443", "http://shop.example:8443", False),
+        ("localhost:5000", "http://localhost:5000", True),
+        ("localhost:5000", "http://localhost:5001", False),
+        ("localhost:*", "http://localhost:1234", True),
+        ("shop.example", None, False),
+        ("shop.example", "null", False),
+        ("shop.example", "file://shop.example", False),
+    ],
+)
+def test_domain_matching_reads_entries_as_frame_ancestors_does(entry, origin, matches):
+    assert domain_matches(entry, origin) is matches
+
+
+def test_typed_domains_are_tidied_or_refused():
+    typed = " Shop.Example/ \n\nhttps://a.example:8443\nshop.example"
+    assert clean_allowed_domains(typed) == "shop.example\nhttps://a.example:8443"
+    assert clean_allowed_domains("") is None and clean_allowed_domains(None) is None
+    with pytest.raises(DomainListError, match="is not a site"):
+        clean_allowed_domains("shop.example\nnot a domain; drop")
+    with pytest.raises(DomainListError, match="at most 50"):
+        clean_allowed_domains("\n".join(f"s{n}.example" for n in range(51)))
+
+
 def test_allowed_domains_set_frame_ancestors_and_gate_the_loader(client, widget):
     widget.allowed_domains = "shop.example\n*.example.org"
     widget.save()
@@ -290,15 +324,6 @@ def test_no_allowed_domains_means_any_site(client, widget):
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
-def save_general(admin, widget, **changes):
-    page = admin.get(f"/admin/widgets/{widget.id}/general")
-    data = {"name": widget.name, "auth_type": widget.auth_type, "language": widget.language}
-    data.update(changes, csrf_token=csrf_token_from(page))
-    return admin.post(
-        f"/admin/widgets/{widget.id}/general", data=data, headers={"HX-Request": "true"}
-    )
-
-
 def test_allowed_domains_are_checked_and_tidied_in_settings(admin, widget):
     bad = save_general(admin, widget, allowed_domains="shop.example\nnot a domain; drop")
     assert bad.status_code == 422 and "is not a site" in bad.data.decode()
@@ -313,3 +338,14 @@ def test_allowed_domains_are_checked_and_tidied_in_settings(admin, widget):
     saved = Widget.get_by_id(widget.id)
     assert saved.allowed_domains == "shop.example\nhttps://a.example:8443"
     assert saved.require_verified_identity
+
+
+# --- signed claims that are stored ---------------------------------------------------------------
+
+
+def test_a_long_signed_email_is_stored(client, widget):
+    set_auth_type(widget, AuthType.CODE)
+    email = "a" * 60 + "@" + "b" * 60 + ".example.com"
+    response = identify(client, widget, identity_token=sign(widget, {"id": "7", "email": email}))
+    assert response.status_code == 200
+    assert Client.get().contact.email == email

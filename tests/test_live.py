@@ -2,10 +2,11 @@
 
 import secrets
 
-from conftest import send_message, set_auth_type, visitor_headers
+import pytest
+from helpers import send_message, set_auth_type, sign_in, start_chat, visitor_headers
 
-from events import Broker, format_event
-from models import AuthType, Conversation, Message
+from events import Broker, broker, format_event
+from models import Agent, AuthType, Conversation, Message
 
 
 def first_events(response):
@@ -13,12 +14,6 @@ def first_events(response):
     first = next(iter(response.response))
     response.close()
     return first if isinstance(first, str) else first.decode()
-
-
-def start_chat(client, widget, token, body="Hello"):
-    response = send_message(client, widget, token, body)
-    assert response.status_code == 200
-    return Conversation.get(Conversation.id == Message.get(Message.body == body).conversation_id)
 
 
 def test_widget_stream_replays_what_came_after_last_event_id(client, widget, db):
@@ -90,7 +85,7 @@ def test_closing_is_streamed_with_the_closed_notice(client, widget, db):
 
 
 def test_broker_wakes_a_waiting_stream_only_for_its_topics():
-    broker = Broker()
+    broker = Broker(local=True)
     with broker.subscribe(["client:1"]) as subscription:
         broker.publish("client:2")
         assert not subscription.wait(timeout=0.01)
@@ -104,3 +99,38 @@ def test_broker_wakes_a_waiting_stream_only_for_its_topics():
 def test_event_format_splits_lines():
     assert format_event("a\nb", event_id=7) == "id: 7\ndata: a\ndata: b\n\n"
     assert format_event("3", event="unread") == "event: unread\ndata: 3\n\n"
+
+
+# --- odd stream positions and ended agents ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path, headers",
+    [
+        ("/stream?after=%C2%B2", {}),
+        ("/stream", {"Last-Event-ID": "²"}),
+        ("/stream?after=99999999999999999999999", {}),
+    ],
+)
+def test_odd_stream_positions_are_not_a_500(client, widget, path, headers):
+    token = secrets.token_hex(24)
+    send_message(client, widget, token)
+    response = client.get(
+        f"/widget/{widget.key}{path}",
+        headers={**visitor_headers(token), **headers},
+        buffered=False,
+    )
+    assert response.status_code == 200
+    response.close()
+
+
+def test_a_deactivated_agent_stream_ends(app, client, db, agent_without_admin_rights):
+    agent_client = app.test_client()
+    sign_in(agent_client, "agent@example.com", "agent-password-1")
+    response = agent_client.get("/admin/live", buffered=False)
+    chunks = iter(response.response)
+    assert b"inbox-changed" in next(chunks)
+    Agent.update(active=False).where(Agent.id == agent_without_admin_rights.id).execute()
+    broker.publish("inbox")
+    assert list(chunks) == []  # the stream is over
+    response.close()

@@ -2,37 +2,27 @@
 
 import secrets
 
-from conftest import (
-    csrf_token_from,
+from helpers import (
+    admin_post,
     fill_in_form,
+    post_reply,
     send_message,
     set_auth_type,
     sign_in,
+    start_chat,
     visitor_headers,
 )
 
 from models import Agent, AuthType, Contact, Conversation, Message
 
-
-def chat_as(client, widget, token, body):
-    response = send_message(client, widget, token, body)
-    assert response.status_code == 200
-    return Message.get(Message.body == body).conversation
-
-
-def post_with_csrf(admin, page_url, url, data=None):
-    page = admin.get(page_url)
-    return admin.post(url, data={**(data or {}), "csrf_token": csrf_token_from(page)})
-
-
 # --- unread counts -----------------------------------------------------------------------------
 
 
 def test_unread_counts_per_conversation_and_in_the_title(admin, client, widget):
-    first = chat_as(client, widget, secrets.token_hex(24), "one")
+    first = start_chat(client, widget, secrets.token_hex(24), "one")
     token = secrets.token_hex(24)
-    second = chat_as(client, widget, token, "two")
-    chat_as(client, widget, token, "three")
+    second = start_chat(client, widget, token, "two")
+    start_chat(client, widget, token, "three")
     admin_agent = Agent.by_email("admin@example.com")
     counts = {c.id: c.unread for c in Conversation.inbox(admin_agent)}
     assert counts == {first.id: 1, second.id: 2}
@@ -45,26 +35,26 @@ def test_unread_counts_per_conversation_and_in_the_title(admin, client, widget):
     assert counts == {first.id: 1, second.id: 0}
     assert "<title>(1) Inbox" in admin.get("/admin/").data.decode()
 
-    chat_as(client, widget, token, "four")  # a new message makes it unread again
+    start_chat(client, widget, token, "four")  # a new message makes it unread again
     assert {c.id: c.unread for c in Conversation.inbox(admin_agent)}[second.id] == 1
 
 
 def test_unread_counts_are_per_agent(admin, client, widget, agent_without_admin_rights):
-    conversation = chat_as(client, widget, secrets.token_hex(24), "hello team")
+    conversation = start_chat(client, widget, secrets.token_hex(24), "hello team")
     admin.get(f"/admin/conversations/{conversation.id}")
     assert Conversation.unread_count(Agent.by_email("admin@example.com")) == 0
     assert Conversation.unread_count(agent_without_admin_rights) == 1
 
 
 def test_agent_replies_do_not_count_as_unread(admin, client, widget):
-    conversation = chat_as(client, widget, secrets.token_hex(24), "question")
+    conversation = start_chat(client, widget, secrets.token_hex(24), "question")
     admin_agent = Agent.by_email("admin@example.com")
     conversation.add_message("answer", Message.FROM_AGENT, agent=admin_agent)
     assert {c.id: c.unread for c in Conversation.inbox(admin_agent)}[conversation.id] == 1
 
 
 def test_inbox_list_partial_for_live_refresh(admin, client, widget):
-    chat_as(client, widget, secrets.token_hex(24), "partial please")
+    start_chat(client, widget, secrets.token_hex(24), "partial please")
     response = admin.get("/admin/", headers={"HX-Request": "true"})
     assert b"partial please" in response.data
     assert b"<html" not in response.data
@@ -75,9 +65,9 @@ def test_inbox_list_partial_for_live_refresh(admin, client, widget):
 
 def test_close_and_reopen(admin, client, widget):
     token = secrets.token_hex(24)
-    conversation = chat_as(client, widget, token, "thanks, that is all")
+    conversation = start_chat(client, widget, token, "thanks, that is all")
     page = f"/admin/conversations/{conversation.id}"
-    response = post_with_csrf(admin, page, f"{page}/status", {"status": "closed"})
+    response = admin_post(admin, page, f"{page}/status", {"status": "closed"})
     assert response.status_code == 302
     assert Conversation.get_by_id(conversation.id).status == Conversation.CLOSED
     assert "thanks, that is all" not in admin.get("/admin/").data.decode()
@@ -90,34 +80,30 @@ def test_close_and_reopen(admin, client, widget):
         "thanks, that is all" not in fresh.data.decode() and 'id="composer"' in fresh.data.decode()
     )
 
-    chat_as(client, widget, token, "one more thing")
+    start_chat(client, widget, token, "one more thing")
     newest = Message.get(Message.body == "one more thing").conversation
     assert newest.id != conversation.id and newest.is_open
 
-    post_with_csrf(admin, page, f"{page}/status", {"status": "open"})
+    admin_post(admin, page, f"{page}/status", {"status": "open"})
     assert Conversation.get_by_id(conversation.id).is_open
     system = [m.body for m in conversation.messages_in_order() if m.is_system]
     assert system == ["closed", "open"]
 
 
 def test_bad_status_is_refused(admin, client, widget):
-    conversation = chat_as(client, widget, secrets.token_hex(24), "hi")
+    conversation = start_chat(client, widget, secrets.token_hex(24), "hi")
     page = f"/admin/conversations/{conversation.id}"
-    response = post_with_csrf(admin, page, f"{page}/status", {"status": "archived"})
+    response = admin_post(admin, page, f"{page}/status", {"status": "archived"})
     assert response.status_code == 400
     assert Conversation.get_by_id(conversation.id).is_open
 
 
 def test_page_and_browser_language_are_recorded(admin, client, widget):
     headers = {
-        **visitor_headers(),
         "X-Frontdesk-Page": "https://shop.example/boots?size=42",
         "Accept-Language": "de-DE,de;q=0.9,en;q=0.8",
     }
-    client.post(
-        f"/widget/{widget.key}/messages", data={"body": "Hallo", "client_msg_id": "x1"},
-        headers=headers,
-    )  # fmt: skip
+    send_message(client, widget, None, "Hallo", "x1", headers=headers)
     conversation = Conversation.get()
     assert conversation.page_url == "https://shop.example/boots?size=42"
     assert conversation.browser_language == "de-DE"
@@ -126,10 +112,8 @@ def test_page_and_browser_language_are_recorded(admin, client, widget):
 
 
 def test_only_web_addresses_are_kept_as_the_page(client, widget):
-    headers = {**visitor_headers(), "X-Frontdesk-Page": "javascript:alert(1)"}
-    client.post(
-        f"/widget/{widget.key}/messages", data={"body": "hi", "client_msg_id": "y"}, headers=headers
-    )
+    headers = {"X-Frontdesk-Page": "javascript:alert(1)"}
+    send_message(client, widget, None, "hi", "y", headers=headers)
     assert Conversation.get().page_url is None
 
 
@@ -151,7 +135,7 @@ def test_guest_who_fills_the_form_later_keeps_the_earlier_conversation(admin, cl
     set_auth_type(widget, AuthType.OPTIONAL_FORM)
     token = secrets.token_hex(24)
     client.post(f"/widget/{widget.key}/guest", headers=visitor_headers(token))
-    chat_as(client, widget, token, "asked as a guest")
+    start_chat(client, widget, token, "asked as a guest")
     fill_in_form(client, widget, token, "Ada", "ada@example.com")
     contact = Contact.get(Contact.email == "ada@example.com")
     page = admin.get(f"/admin/contacts/{contact.id}").data.decode()
@@ -163,7 +147,7 @@ def test_contact_page_gathers_conversations_from_several_browsers(admin, client,
     for body in ("from the laptop", "from the phone"):
         token = secrets.token_hex(24)
         fill_in_form(client, widget, token, "Ada", "ada@example.com")
-        chat_as(client, widget, token, body)
+        start_chat(client, widget, token, body)
     contact = Contact.get()
     page = admin.get(f"/admin/contacts/{contact.id}").data.decode()
     assert "from the laptop" in page and "from the phone" in page
@@ -173,7 +157,7 @@ def test_contact_page_gathers_conversations_from_several_browsers(admin, client,
 
 
 def test_admin_adds_an_agent_who_can_sign_in_but_not_open_settings(app, admin, widget):
-    response = post_with_csrf(
+    response = admin_post(
         admin, "/admin/agents/", "/admin/agents/",
         {"name": "Sam", "email": "sam@example.com", "password": "long-enough-pw"},
     )  # fmt: skip
@@ -187,7 +171,7 @@ def test_admin_adds_an_agent_who_can_sign_in_but_not_open_settings(app, admin, w
 
 
 def test_agent_form_errors(admin):
-    response = post_with_csrf(
+    response = admin_post(
         admin, "/admin/agents/", "/admin/agents/",
         {"name": "", "email": "admin@example.com", "password": "short"},
     )  # fmt: skip
@@ -199,23 +183,23 @@ def test_agent_form_errors(admin):
 
 def test_deactivate_promote_and_remove(app, admin, agent_without_admin_rights):
     agent_id = agent_without_admin_rights.id
-    post_with_csrf(admin, "/admin/agents/", f"/admin/agents/{agent_id}/active")
+    admin_post(admin, "/admin/agents/", f"/admin/agents/{agent_id}/active")
     assert not Agent.get_by_id(agent_id).active
     refused = sign_in(app.test_client(), "agent@example.com", "agent-password-1")
     assert refused.status_code == 401
 
-    post_with_csrf(admin, "/admin/agents/", f"/admin/agents/{agent_id}/active")
-    post_with_csrf(admin, "/admin/agents/", f"/admin/agents/{agent_id}/admin")
+    admin_post(admin, "/admin/agents/", f"/admin/agents/{agent_id}/active")
+    admin_post(admin, "/admin/agents/", f"/admin/agents/{agent_id}/admin")
     assert Agent.get_by_id(agent_id).is_admin
 
-    post_with_csrf(admin, "/admin/agents/", f"/admin/agents/{agent_id}/delete")
+    admin_post(admin, "/admin/agents/", f"/admin/agents/{agent_id}/delete")
     assert Agent.get_or_none(Agent.id == agent_id) is None
 
 
 def test_nobody_locks_themselves_out(admin):
     me = Agent.by_email("admin@example.com")
     for action in ("active", "admin", "delete"):
-        response = post_with_csrf(admin, "/admin/agents/", f"/admin/agents/{me.id}/{action}")
+        response = admin_post(admin, "/admin/agents/", f"/admin/agents/{me.id}/{action}")
         assert response.status_code == 409
     me = Agent.get_by_id(me.id)
     assert me.active and me.is_admin
@@ -234,7 +218,27 @@ def test_inbox_shows_the_most_recent_conversations_only(admin, client, widget, m
 
     monkeypatch.setattr(admin_module, "INBOX_SIZE", 2)
     for n in range(3):
-        chat_as(client, widget, secrets.token_hex(24), f"question {n}")
+        start_chat(client, widget, secrets.token_hex(24), f"question {n}")
     page = admin.get("/admin/").data.decode()
     assert "question 2" in page and "question 1" in page and "question 0" not in page
     assert "Showing the 2 most recent conversations" in page
+
+
+# --- agents' names and replies to closed conversations ---------------------------------------
+
+
+def test_agent_names_never_become_script(app, admin, db):
+    with app.app_context():  # hashed as the app's settings say
+        Agent.create_with_password("x@example.com", "x');alert(1);//", "long-enough-pw")
+    page = admin.get("/admin/agents/").data.decode()
+    assert 'data-name="x&#39;);alert(1);//"' in page
+    assert "Remove x" not in page
+
+
+def test_replying_to_a_closed_conversation_reopens_and_refreshes(admin, client, widget):
+    send_message(client, widget, secrets.token_hex(24))
+    conversation = Conversation.get()
+    conversation.set_status(Conversation.CLOSED, agent=None)
+    response = post_reply(admin, conversation, "Back again")
+    assert response.headers.get("HX-Refresh") == "true"
+    assert Conversation.get_by_id(conversation.id).is_open

@@ -1,19 +1,28 @@
 """Transcript by email and chat rating: only for clients with a known email."""
 
 import email
-import json
 import secrets
 from email import policy
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import csrf_token_from, fill_in_form, set_auth_type, visitor_headers
-from support import free_port
+from helpers import (
+    csrf_token_from,
+    fill_in_form,
+    free_port,
+    identify,
+    send_message,
+    set_auth_type,
+    visitor_headers,
+)
 
 from models import (
     Agent,
     AuthType,
+    Client,
+    Conversation,
+    LabelOverride,
     Message,
     Rating,
     TranscriptMail,
@@ -59,11 +68,7 @@ def form_client(client, widget, body="Where is my parcel?", language="en"):
     set_auth_type(widget, AuthType.FORM, language)
     token = secrets.token_hex(24)
     fill_in_form(client, widget, token)
-    client.post(
-        f"/widget/{widget.key}/messages",
-        data={"body": body, "client_msg_id": secrets.token_hex(8)},
-        headers=visitor_headers(token),
-    )
+    send_message(client, widget, token, body)
     return token
 
 
@@ -208,16 +213,8 @@ def test_identified_clients_see_both_controls(client, widget):
 def test_code_clients_with_an_email_can_rate(client, widget):
     set_auth_type(widget, AuthType.CODE)
     token = secrets.token_hex(24)
-    client.post(
-        f"/widget/{widget.key}/identify",
-        data={"custom_user_data": json.dumps({"id": "9", "email": "nine@example.com"})},
-        headers=visitor_headers(token),
-    )
-    client.post(
-        f"/widget/{widget.key}/messages",
-        data={"body": "hi", "client_msg_id": "c9"},
-        headers=visitor_headers(token),
-    )
+    identify(client, widget, token, user_data={"id": "9", "email": "nine@example.com"})
+    send_message(client, widget, token, "hi", "c9")
     assert rate(client, widget, token, "good").status_code == 200
 
 
@@ -231,3 +228,72 @@ def test_report_page_draws_ratings_and_agent_shares(client, widget, admin):
     assert "Admin" in page and "100 %" in page
     assert Rating.share_good_per_agent() == [("Admin", 1, 1.0)]
     assert sum(good for _, good, _ in Rating.per_day(30)) == 1
+
+
+# --- limits, odd input and the mail itself -------------------------------------------------
+
+
+def test_transcript_is_sent_at_most_once_in_two_minutes(app, client, widget):
+    app.config["SMTP_HOST"] = None
+    set_auth_type(widget, AuthType.FORM)
+    token = secrets.token_hex(24)
+    fill_in_form(client, widget, token)
+    send_message(client, widget, token)
+    first = client.post(f"/widget/{widget.key}/transcript", headers=visitor_headers(token))
+    again = client.post(f"/widget/{widget.key}/transcript", headers=visitor_headers(token))
+    assert (first.status_code, again.status_code) == (200, 429)
+    assert b"We just sent you the transcript" in again.data
+    assert TranscriptMail.select().count() == 1
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["a@victim.org, b@victim.org", "a@victim.org\r\nBcc: b@victim.org", "not an address"],
+)
+def test_site_data_cannot_smuggle_recipients(client, widget, email):
+    set_auth_type(widget, AuthType.CODE)
+    token = secrets.token_hex(24)
+    response = identify(client, widget, token, user_data={"id": "x", "email": email})
+    assert response.status_code == 200
+    assert Client.get().email is None
+    transcript = client.post(f"/widget/{widget.key}/transcript", headers=visitor_headers(token))
+    assert transcript.status_code == 403
+
+
+def test_share_of_good_ratings_counts_each_conversation_once(client, widget, db):
+    token = secrets.token_hex(24)
+    send_message(client, widget, token)
+    conversation = Conversation.get()
+    admin = Agent.by_email("admin@example.com")
+    for text in ("one", "two", "three"):
+        conversation.add_message(text, Message.FROM_AGENT, agent=admin)
+    Rating.rate(conversation, good=True)
+    assert Rating.share_good_per_agent() == [("Admin", 1, 1.0)]
+
+
+def test_unknown_smtp_security_is_a_recorded_failure(app, client, widget):
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_SECURITY="tls-please")
+    set_auth_type(widget, AuthType.FORM)
+    token = secrets.token_hex(24)
+    fill_in_form(client, widget, token)
+    send_message(client, widget, token)
+    response = client.post(f"/widget/{widget.key}/transcript", headers=visitor_headers(token))
+    assert response.status_code == 503
+    assert "FRONTDESK_SMTP_SECURITY" in TranscriptMail.get().error
+
+
+def test_a_subject_with_a_line_break_stays_one_header(app, client, widget):
+    app.config["SMTP_HOST"] = None
+    set_auth_type(widget, AuthType.FORM)
+    LabelOverride.create(
+        widget=widget, language="en", key="email.subject", text="Hi {site}\nBcc: x@y.z"
+    )
+    token = secrets.token_hex(24)
+    fill_in_form(client, widget, token)
+    send_message(client, widget, token)
+    response = client.post(f"/widget/{widget.key}/transcript", headers=visitor_headers(token))
+    assert response.status_code == 200  # the subject is kept on one line
+    raw = next(Path(app.config["OUTBOX_DIR"]).glob("*.eml")).read_bytes()
+    mail = email.message_from_bytes(raw, policy=email.policy.default)
+    assert mail["Subject"] == "Hi Demo shop Bcc: x@y.z"
+    assert mail["Bcc"] is None

@@ -4,7 +4,7 @@ import json
 import secrets
 
 import pytest
-from conftest import send_message, set_auth_type, visitor_headers
+from helpers import fill_in_form, identify, send_message, set_auth_type, visitor_headers
 
 from models import (
     MESSAGE_MAX_LENGTH,
@@ -159,12 +159,6 @@ def test_errors_follow_the_widget_language(client, widget):
 # --- through form ------------------------------------------------------------------------------
 
 
-def contact(client, widget, token, name, email):
-    return client.post(
-        url(widget, "/contact"), data={"name": name, "email": email}, headers=visitor_headers(token)
-    )
-
-
 def test_form_type_shows_the_form_first_without_a_guest_button(client, widget):
     set_auth_type(widget, AuthType.FORM)
     pane = client.get(url(widget, "/pane"), headers=visitor_headers())
@@ -185,7 +179,7 @@ def test_form_type_refuses_chat_before_the_form(client, widget):
 
 def test_empty_form_gets_both_messages(client, widget):
     set_auth_type(widget, AuthType.FORM)
-    response = contact(client, widget, secrets.token_hex(24), "", "")
+    response = fill_in_form(client, widget, secrets.token_hex(24), "", "")
     assert response.status_code == 422
     assert b"Please enter your name." in response.data
     assert b"Please enter your email address." in response.data
@@ -195,7 +189,7 @@ def test_empty_form_gets_both_messages(client, widget):
 @pytest.mark.parametrize("email", ["grace@", "not an email", "grace@@example.com", "a@b"])
 def test_invalid_email_keeps_what_was_typed(client, widget, email):
     set_auth_type(widget, AuthType.FORM)
-    response = contact(client, widget, secrets.token_hex(24), "Grace Hopper", email)
+    response = fill_in_form(client, widget, secrets.token_hex(24), "Grace Hopper", email)
     assert response.status_code == 422
     assert b"Please enter a valid email address" in response.data
     assert b'value="Grace Hopper"' in response.data
@@ -206,7 +200,7 @@ def test_invalid_email_keeps_what_was_typed(client, widget, email):
 def test_form_saves_a_contact_and_opens_the_chat(client, widget):
     set_auth_type(widget, AuthType.FORM)
     token = secrets.token_hex(24)
-    response = contact(client, widget, token, "  Grace Hopper ", "Grace@Example.com")
+    response = fill_in_form(client, widget, token, "  Grace Hopper ", "Grace@Example.com")
     assert response.status_code == 200
     assert b'id="composer"' in response.data
     saved = Contact.get()
@@ -221,8 +215,8 @@ def test_form_saves_a_contact_and_opens_the_chat(client, widget):
 
 def test_one_contact_per_email_and_a_new_name_updates_it(client, widget):
     set_auth_type(widget, AuthType.FORM)
-    contact(client, widget, secrets.token_hex(24), "Grace", "grace@example.com")
-    contact(client, widget, secrets.token_hex(24), "Grace B. Hopper", "GRACE@example.com")
+    fill_in_form(client, widget, secrets.token_hex(24), "Grace", "grace@example.com")
+    fill_in_form(client, widget, secrets.token_hex(24), "Grace B. Hopper", "GRACE@example.com")
     assert Contact.select().count() == 1
     assert Contact.get().name == "Grace B. Hopper"
     assert Client.select().count() == 2
@@ -230,7 +224,7 @@ def test_one_contact_per_email_and_a_new_name_updates_it(client, widget):
 
 def test_overlong_name_is_refused(client, widget):
     set_auth_type(widget, AuthType.FORM)
-    response = contact(client, widget, secrets.token_hex(24), "n" * 101, "n@example.com")
+    response = fill_in_form(client, widget, secrets.token_hex(24), "n" * 101, "n@example.com")
     assert response.status_code == 422
     assert b"at most 100 characters" in response.data
 
@@ -259,7 +253,7 @@ def test_guest_path_leads_to_the_chat(client, widget):
 def test_form_path_of_the_optional_type_leads_to_the_chat(client, widget):
     set_auth_type(widget, AuthType.OPTIONAL_FORM)
     token = secrets.token_hex(24)
-    assert contact(client, widget, token, "Ada", "ada@example.com").status_code == 200
+    assert fill_in_form(client, widget, token, "Ada", "ada@example.com").status_code == 200
     assert send_message(client, widget, token, "hi").status_code == 200
     assert Client.get().display_name == "Ada"
 
@@ -294,13 +288,6 @@ def test_requests_that_do_not_fit_the_type_store_nothing(client, widget, auth_ty
 # --- through code ------------------------------------------------------------------------------
 
 
-def identify(client, widget, token, data):
-    raw = data if isinstance(data, str) else json.dumps(data)
-    return client.post(
-        url(widget, "/identify"), data={"custom_user_data": raw}, headers=visitor_headers(token)
-    )
-
-
 ADA = {
     "id": "42",
     "name": "Ada Lovelace",
@@ -323,7 +310,7 @@ def test_code_type_without_user_data_does_not_chat(client, widget):
 def test_code_type_stores_the_user_data_with_extra_fields(client, widget):
     set_auth_type(widget, AuthType.CODE)
     token = secrets.token_hex(24)
-    response = identify(client, widget, token, ADA)
+    response = identify(client, widget, token, user_data=ADA)
     assert response.status_code == 200
     assert b'id="composer"' in response.data and b"Hi Ada Lovelace!" in response.data
     assert send_message(client, widget, token, "Hello from Ada").status_code == 200
@@ -336,8 +323,8 @@ def test_code_type_stores_the_user_data_with_extra_fields(client, widget):
 def test_code_type_updates_the_data_of_the_same_user(client, widget):
     set_auth_type(widget, AuthType.CODE)
     token = secrets.token_hex(24)
-    identify(client, widget, token, ADA)
-    identify(client, widget, token, {**ADA, "plan": "Basic", "name": "Ada King"})
+    identify(client, widget, token, user_data=ADA)
+    identify(client, widget, token, user_data={**ADA, "plan": "Basic", "name": "Ada King"})
     user = Client.get()
     assert user.name == "Ada King" and user.custom_fields["plan"] == "Basic"
     assert Client.select().count() == 1
@@ -346,8 +333,8 @@ def test_code_type_updates_the_data_of_the_same_user(client, widget):
 def test_code_type_refuses_another_user_on_the_same_token(client, widget):
     set_auth_type(widget, AuthType.CODE)
     token = secrets.token_hex(24)
-    identify(client, widget, token, ADA)
-    response = identify(client, widget, token, {"id": "43", "name": "Mallory"})
+    identify(client, widget, token, user_data=ADA)
+    response = identify(client, widget, token, user_data={"id": "43", "name": "Mallory"})
     assert response.status_code == 409
     assert Client.get().name == "Ada Lovelace"
 
@@ -365,7 +352,7 @@ def test_code_type_refuses_another_user_on_the_same_token(client, widget):
 )
 def test_bad_user_data_is_refused_and_nothing_stored(client, widget, raw, status):
     set_auth_type(widget, AuthType.CODE)
-    response = identify(client, widget, secrets.token_hex(24), raw)
+    response = identify(client, widget, secrets.token_hex(24), user_data=raw)
     assert response.status_code == status
     assert b"We could not recognise your account" in response.data
     assert Client.select().count() == 0
@@ -373,7 +360,8 @@ def test_bad_user_data_is_refused_and_nothing_stored(client, widget, raw, status
 
 def test_nested_user_data_values_are_dropped_not_stored(client, widget):
     set_auth_type(widget, AuthType.CODE)
-    identify(client, widget, secrets.token_hex(24), {"id": 7, "tags": ["a"], "meta": {"x": 1}})
+    data = {"id": 7, "tags": ["a"], "meta": {"x": 1}}
+    identify(client, widget, secrets.token_hex(24), user_data=data)
     assert Client.get().external_id == "7"
     assert Client.get().custom_fields == {}
 
@@ -390,3 +378,50 @@ def test_wrong_method_in_the_widget_is_a_readable_notice(client, widget):
     response = client.get(url(widget, "/messages"), headers=visitor_headers())
     assert response.status_code == 405
     assert b"Something went wrong. Please try again." in response.data
+
+
+# --- limits and odd input -------------------------------------------------------------------
+
+
+def test_widget_writes_per_address_are_limited(app, client, widget):
+    app.config["WIDGET_WRITES_PER_MINUTE"] = 5
+    token = secrets.token_hex(24)
+    statuses = [send_message(client, widget, token, f"m{n}").status_code for n in range(7)]
+    assert statuses == [200] * 5 + [429] * 2
+    refused = send_message(client, widget, token, "once more")
+    assert b"You are sending a lot at once." in refused.data
+    assert Message.select().count() == 5
+
+
+def test_new_visitors_per_address_are_limited(app, client, widget):
+    app.config["NEW_CLIENTS_PER_HOUR"] = 3
+    statuses = [send_message(client, widget, secrets.token_hex(24)).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429]
+    assert Client.select().count() == 3 and Conversation.select().count() == 3
+
+
+def test_nul_characters_are_refused(client, widget):
+    response = send_message(client, widget, secrets.token_hex(24), "bad\x00byte")
+    assert response.status_code == 400
+    assert Message.select().count() == 0
+    assert client.get("/widget/ab%00cd").status_code == 400
+
+
+def test_deeply_nested_user_data_is_refused(client, widget):
+    set_auth_type(widget, AuthType.CODE)
+    nested = "[" * 100_000 + "]" * 100_000
+    response = identify(client, widget, user_data='{"id": "1", "x": ' + nested[:8000] + "}")
+    assert response.status_code == 422  # within the size limit, refused as too deep to read
+    assert Client.select().count() == 0
+
+
+def test_nul_inside_site_data_is_dropped(client, widget):
+    set_auth_type(widget, AuthType.CODE)
+    token = secrets.token_hex(24)
+    raw = '{"id": "42", "name": "A\\u0000", "plan\\u0000": "x", "phone": "1"}'
+    response = identify(client, widget, token, user_data=raw)
+    assert response.status_code == 200
+    stored = Client.get()
+    assert stored.name is None and stored.custom_fields == {"phone": "1"}
+    bad_id = identify(client, widget, user_data='{"id": "a\\u0000b"}')
+    assert bad_id.status_code == 422

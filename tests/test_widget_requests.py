@@ -12,7 +12,7 @@ import re
 import secrets
 
 import pytest
-from conftest import fill_in_form, send_message, set_auth_type
+from helpers import fill_in_form, send_message, set_auth_type
 
 from models import AuthType, Client, Conversation, Message, database
 

@@ -2,22 +2,26 @@
 
 import http.server
 import threading
-import uuid
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
+
+from browser.pages import (
+    AUTH_CODE,
+    AUTH_NONE,
+    COMPOSER,
+    DEMO_SIGN_IN,
+    LAUNCHER,
+    WIDGET_FRAME,
+    choose_auth_type,
+    open_chat,
+    open_widget,
+    save_general,
+    unique,
+    visitor_writes,
+)
 
 pytestmark = pytest.mark.browser
-
-AUTH_CODE = "You provide information about client through code"
-LAUNCHER = "Chat with us"
-WIDGET_FRAME = "#frontdesk-widget iframe"
-COMPOSER = "Write a message…"
-SIGN_IN = "Log in as a demo customer (Ada Lovelace)"
-
-
-def unique(text):
-    return f"{text} [{uuid.uuid4().hex[:8]}]"
 
 
 def serve_page(html):
@@ -40,22 +44,10 @@ def serve_page(html):
     return f"http://127.0.0.1:{server.server_address[1]}/"
 
 
-def save_general(page: Page, require_verified=None, allowed_domains=None):
-    """Administration › General: set the verification switch and the allowed domains."""
-    page.get_by_role("link", name="Administration").click()
-    form = page.locator("form#widget-general")
-    if require_verified is not None:
-        form.get_by_label("Require verified identity").set_checked(require_verified)
-    if allowed_domains is not None:
-        form.get_by_label("Allowed domains").fill(allowed_domains)
-    form.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("status")).to_contain_text("Saved.")
-
-
 @pytest.fixture
-def code_type_admin(admin_page, set_auth_type):
+def code_type_admin(admin_page):
     """The admin with the code type chosen; verification and domains reset afterwards."""
-    set_auth_type(admin_page, AUTH_CODE)
+    choose_auth_type(admin_page, AUTH_CODE)
     yield admin_page
     save_general(admin_page, require_verified=False, allowed_domains="")
 
@@ -65,14 +57,11 @@ def test_signed_identity_with_verification_required(code_type_admin, visitor, li
 
     page = visitor()
     page.goto(live_server.demo_url)
-    page.get_by_label(SIGN_IN).check()  # the demo shop's server signed Ada's identity
-    page.get_by_role("button", name=LAUNCHER).click()
-    frame = page.frame_locator(WIDGET_FRAME)
+    page.get_by_label(DEMO_SIGN_IN).check()  # the demo shop's server signed Ada's identity
+    frame = open_widget(page)
     expect(frame.locator(".fd-greeting")).to_have_text("Hi Ada Lovelace!")
     message = unique("Signed and sealed")
-    frame.get_by_placeholder(COMPOSER).fill(message)
-    frame.get_by_placeholder(COMPOSER).press("Enter")
-    expect(frame.locator(".fd-mine").filter(has_text=message)).to_be_visible()
+    visitor_writes(frame, message)
 
     code_type_admin.goto(f"{live_server.admin_url}/")
     row = code_type_admin.locator(".inbox li").filter(has_text=message)
@@ -87,8 +76,7 @@ def test_signed_identity_with_verification_required(code_type_admin, visitor, li
         """Frontdesk("update", {custom_user_data: {id: "demo-42", name: "Ada Lovelace",
                                                     email: "ada@example.com"}})"""
     )
-    impostor.get_by_role("button", name=LAUNCHER).click()
-    stranger_frame = impostor.frame_locator(WIDGET_FRAME)
+    stranger_frame = open_widget(impostor)
     expect(stranger_frame.get_by_text("We could not verify your sign-in.")).to_be_visible()
     expect(stranger_frame.get_by_placeholder(COMPOSER)).to_have_count(0)
     expect(stranger_frame.get_by_text(message)).to_have_count(0)
@@ -98,36 +86,30 @@ def test_logout_lets_the_next_person_start_fresh(code_type_admin, visitor, live_
     save_general(code_type_admin, require_verified=False)
     page = visitor()
     page.goto(live_server.demo_url)
-    page.get_by_label(SIGN_IN).check()
-    page.get_by_role("button", name=LAUNCHER).click()
-    frame = page.frame_locator(WIDGET_FRAME)
+    page.get_by_label(DEMO_SIGN_IN).check()
+    frame = open_widget(page)
     message = unique("My private order question")
-    frame.get_by_placeholder(COMPOSER).fill(message)
-    frame.get_by_placeholder(COMPOSER).press("Enter")
-    expect(frame.locator(".fd-mine").filter(has_text=message)).to_be_visible()
+    visitor_writes(frame, message)
 
     frame.get_by_role("button", name="Minimize chat").click()  # it covers the shop's header
-    page.get_by_label(SIGN_IN).uncheck()  # Frontdesk("logout")
+    page.get_by_label(DEMO_SIGN_IN).uncheck()  # Frontdesk("logout")
     expect(page.get_by_role("button", name=LAUNCHER)).to_have_count(0)
     expect(page.locator(WIDGET_FRAME)).to_have_count(0)
 
     # The next person signs in on the same browser, without a reload.
     page.evaluate("""Frontdesk("update", {custom_user_data: {id: "bob-7", name: "Bob"}})""")
-    page.get_by_role("button", name=LAUNCHER).click()
-    frame = page.frame_locator(WIDGET_FRAME)
+    frame = open_widget(page)
     expect(frame.locator(".fd-greeting")).to_have_text("Hi Bob!")
     expect(frame.get_by_text(message)).to_have_count(0)
     expect(frame.locator(".fd-mine")).to_have_count(0)
 
 
-def test_allowed_domains(code_type_admin, visitor, live_server, set_auth_type):
-    set_auth_type(code_type_admin, "No data required – client will appear")
+def test_allowed_domains(code_type_admin, visitor, live_server):
+    choose_auth_type(code_type_admin, AUTH_NONE)
     save_general(code_type_admin, allowed_domains=f"localhost:{live_server.port}")
 
     allowed = visitor()
-    allowed.goto(live_server.demo_url)
-    allowed.get_by_role("button", name=LAUNCHER).click()
-    expect(allowed.frame_locator(WIDGET_FRAME).get_by_placeholder(COMPOSER)).to_be_visible()
+    open_chat(allowed, live_server)
 
     key = allowed.evaluate("window.frontdeskSettings.widget")
     widget_origin = live_server.base_url

@@ -1,36 +1,32 @@
 """The widget in the visitor's language, right-to-left for Arabic, and the label editor."""
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
+
+from browser.pages import (
+    AUTH_OPTIONAL_FORM,
+    WIDGET_FRAME,
+    choose_auth_type,
+    open_demo_widget,
+    open_widget,
+    save_general,
+)
 
 pytestmark = pytest.mark.browser
 
-AUTH_OPTIONAL_FORM = "Client can optionally provide information through form"
-WIDGET_FRAME = "#frontdesk-widget iframe"
-FOLLOW = "Speak the visitor's browser language"
-
-
-def follow_browser_language(page: Page, on: bool):
-    page.get_by_role("link", name="Administration").click()
-    form = page.locator("form#widget-general")
-    form.get_by_label(FOLLOW).set_checked(on)
-    form.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("status")).to_contain_text("Saved.")
-
 
 @pytest.fixture
-def multilingual(admin_page, set_auth_type):
-    set_auth_type(admin_page, AUTH_OPTIONAL_FORM)
-    follow_browser_language(admin_page, True)
+def multilingual(admin_page):
+    choose_auth_type(admin_page, AUTH_OPTIONAL_FORM)
+    save_general(admin_page, follow_browser=True)
     yield admin_page
-    follow_browser_language(admin_page, False)
+    save_general(admin_page, follow_browser=False)
 
 
 def open_widget_in(new_context, live_server, locale, launcher):
     page = new_context(locale=locale, viewport={"width": 1000, "height": 760}).new_page()
     page.goto(live_server.demo_url)
-    page.get_by_role("button", name=launcher).click()
-    return page, page.frame_locator(WIDGET_FRAME)
+    return page, open_widget(page, launcher)
 
 
 def test_german_browser_gets_a_german_widget(multilingual, new_context, live_server):
@@ -68,8 +64,8 @@ def test_arabic_browser_gets_a_right_to_left_widget(
     assert shot.stat().st_size > 5000
 
 
-def test_label_editor_preview_and_override(admin_page, new_context, live_server, set_auth_type):
-    set_auth_type(admin_page, AUTH_OPTIONAL_FORM)
+def test_label_editor_preview_and_override(admin_page, new_context, live_server):
+    choose_auth_type(admin_page, AUTH_OPTIONAL_FORM)
     admin_page.get_by_role("link", name="Administration").click()
     admin_page.get_by_role("navigation", name="Widget settings").get_by_role(
         "link", name="Language"
@@ -83,14 +79,11 @@ def test_label_editor_preview_and_override(admin_page, new_context, live_server,
     expect(admin_page.get_by_text("Saved.")).to_be_visible()
 
     visitor = new_context().new_page()
-    visitor.goto(live_server.demo_url)
-    visitor.get_by_role("button", name="Chat with us").click()
-    frame = visitor.frame_locator(WIDGET_FRAME)
+    frame = open_demo_widget(visitor, live_server)
     expect(frame.get_by_role("button", name="Just looking around")).to_be_visible()
 
     admin_page.get_by_role("button", name="Reset to the file's text").click()
     expect(admin_page.get_by_text("back to the language file's text")).to_be_visible()
     visitor.reload()
-    visitor.get_by_role("button", name="Chat with us").click()
-    frame = visitor.frame_locator(WIDGET_FRAME)
+    frame = open_widget(visitor)
     expect(frame.get_by_role("button", name="Continue as guest")).to_be_visible()

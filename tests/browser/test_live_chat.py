@@ -7,20 +7,28 @@ message shown twice or lost fails the test.
 """
 
 import re
-import uuid
 
 import pytest
-from playwright.sync_api import BrowserContext, FrameLocator, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
+
+from browser.pages import (
+    AUTH_NONE,
+    CLOSED_NOTICE,
+    COMPOSER,
+    REPLY_BOX,
+    START_NEW,
+    agent_replies,
+    choose_auth_type,
+    conversation_id,
+    log_in,
+    open_chat,
+    open_conversation,
+    unique,
+    visitor_writes,
+    widget_bodies,
+)
 
 pytestmark = pytest.mark.browser
-
-AUTH_NONE = "No data required – client will appear"
-LAUNCHER = "Chat with us"
-WIDGET_FRAME = "#frontdesk-widget iframe"
-COMPOSER = "Write a message…"
-REPLY_BOX = "Write a reply…"
-CLOSED_NOTICE = "This conversation was closed."
-START_NEW = "Start a new conversation"
 
 LIVE_MS = 5_000  # a live update: one broker wake-up and one swap
 # A cut stream comes back after the extension's backoff: its base delay is the server's
@@ -28,20 +36,7 @@ LIVE_MS = 5_000  # a live update: one broker wake-up and one swap
 RECONNECT_MS = 20_000
 
 
-def unique(text):
-    return f"{text} [{uuid.uuid4().hex[:8]}]"
-
-
 # The visitor ------------------------------------------------------------------------------------
-
-
-def open_demo_widget(page: Page, server) -> FrameLocator:
-    page.goto(server.demo_url)
-    page.get_by_role("button", name=LAUNCHER).click()
-    expect(page.locator(WIDGET_FRAME)).to_be_visible()
-    frame = page.frame_locator(WIDGET_FRAME)
-    expect(frame.get_by_placeholder(COMPOSER)).to_be_visible()
-    return frame
 
 
 def widget_frame(page: Page):
@@ -62,42 +57,7 @@ def assert_not_reloaded(*pages_or_frames):
         assert target.evaluate("window.frontdeskTestMark === true"), f"{target.url} was reloaded"
 
 
-def visitor_writes(frame: FrameLocator, text):
-    box = frame.get_by_placeholder(COMPOSER)
-    box.fill(text)
-    box.press("Enter")
-    expect(frame.locator(".fd-mine").filter(has_text=text)).to_have_count(1)
-    expect(frame.get_by_placeholder(COMPOSER)).to_have_value("")
-
-
-def widget_bodies(frame: FrameLocator, selector=".fd-message"):
-    return frame.locator(f"#messages {selector} .fd-body")
-
-
 # The agent --------------------------------------------------------------------------------------
-
-
-def open_conversation(admin: Page, server, message) -> int:
-    """From the inbox, open the conversation whose last message is ``message``; its id."""
-    admin.goto(f"{server.admin_url}/")
-    row = admin.locator("#inbox-list ul.inbox a").filter(has_text=message)
-    expect(row).to_have_count(1)
-    row.click()
-    expect(admin).to_have_url(re.compile(r"/admin/conversations/\d+$"))
-    expect(admin.locator("#thread").get_by_text(message)).to_be_visible()
-    return int(admin.url.rsplit("/", 1)[1])
-
-
-def agent_replies(admin: Page, text, *, press_enter=False):
-    """Send a reply with the button (or Enter); it shows once in the thread, the box empties."""
-    box = admin.get_by_placeholder(REPLY_BOX)
-    box.fill(text)
-    if press_enter:
-        box.press("Enter")
-    else:
-        admin.get_by_role("button", name="Send reply").click()
-    expect(admin.locator("#thread .from-agent").filter(has_text=text)).to_have_count(1)
-    expect(admin.get_by_placeholder(REPLY_BOX)).to_have_value("")
 
 
 def thread_bodies(admin: Page, selector=".message:not(.system)"):
@@ -141,12 +101,12 @@ def unread_in_title(admin: Page):
 # The tests --------------------------------------------------------------------------------------
 
 
-def test_live_exchange_both_ways(admin_page, visitor, live_server, set_auth_type):
+def test_live_exchange_both_ways(admin_page, visitor, live_server):
     """Three replies (button, Enter, Shift+Enter inside) and three visitor messages, alternating:
     each side sees the other's messages appear without a reload, in order, once."""
-    set_auth_type(admin_page, AUTH_NONE)
+    choose_auth_type(admin_page, AUTH_NONE)
     page = visitor()
-    frame = open_demo_widget(page, live_server)
+    frame = open_chat(page, live_server)
     first = unique("Hello, is anyone there?")
     visitor_writes(frame, first)
     open_conversation(admin_page, live_server, first)
@@ -199,16 +159,14 @@ def test_live_exchange_both_ways(admin_page, visitor, live_server, set_auth_type
     assert_not_reloaded(page, widget_frame(page), admin_page)
 
 
-def test_stream_cut_and_resumed_loses_nothing(
-    admin_page, visitor, live_server, cuttable_proxy, set_auth_type
-):
+def test_stream_cut_and_resumed_loses_nothing(admin_page, visitor, live_server, cuttable_proxy):
     """The network between the widget and the server drops (a TCP proxy resets the connections
     and refuses new ones; ``set_offline`` alone leaves Chromium's open stream alive), the agent
     replies twice meanwhile, the network comes back: the widget shows both replies, once."""
-    set_auth_type(admin_page, AUTH_NONE)
+    choose_auth_type(admin_page, AUTH_NONE)
     page = visitor()
     streams = stream_requests(page.context)
-    frame = open_demo_widget(page, cuttable_proxy.live)  # the agent is not behind the proxy
+    frame = open_chat(page, cuttable_proxy.live)  # the agent is not behind the proxy
     first = unique("Is the shop open on Sunday?")
     visitor_writes(frame, first)
     open_conversation(admin_page, live_server, first)
@@ -245,18 +203,16 @@ def test_stream_cut_and_resumed_loses_nothing(
     expect(thread_bodies(admin_page, ".from-client")).to_have_text([first, thanks], timeout=LIVE_MS)
 
 
-def test_stream_cut_by_server_restart_loses_nothing(
-    new_context, restartable_server, sign_in, set_auth_type
-):
+def test_stream_cut_by_server_restart_loses_nothing(new_context, restartable_server):
     """The server process dies and starts again (same port, same database) between two replies:
     the widget, never reloaded, reconnects and shows each reply exactly once."""
     server = restartable_server.live
     admin = new_context().new_page()
-    sign_in(admin, server)
-    set_auth_type(admin, AUTH_NONE)
+    log_in(admin, server)
+    choose_auth_type(admin, AUTH_NONE)
     page = new_context().new_page()
     streams = stream_requests(page.context)
-    frame = open_demo_widget(page, server)
+    frame = open_chat(page, server)
     first = unique("Where is my parcel?")
     visitor_writes(frame, first)
     open_conversation(admin, server, first)
@@ -287,16 +243,16 @@ def test_stream_cut_by_server_restart_loses_nothing(
     expect(thread_bodies(admin, ".from-client")).to_have_text([first, thanks], timeout=LIVE_MS)
 
 
-def test_inbox_live_and_title_count(admin_page, visitor, live_server, set_auth_type):
+def test_inbox_live_and_title_count(admin_page, visitor, live_server):
     """A new conversation appears in the open inbox with its unread badge and the title's count
     goes up; once the agent has read it, the badge is gone and the count is back."""
-    set_auth_type(admin_page, AUTH_NONE)
+    choose_auth_type(admin_page, AUTH_NONE)
     goto_inbox(admin_page, live_server)
     unread_before = unread_in_title(admin_page)
     mark_pages(admin_page)
 
     page = visitor()
-    frame = open_demo_widget(page, live_server)
+    frame = open_chat(page, live_server)
     first = unique("Can I change my delivery address?")
     visitor_writes(frame, first)
 
@@ -328,15 +284,16 @@ def test_inbox_live_and_title_count(admin_page, visitor, live_server, set_auth_t
         expect(admin_page).to_have_title(re.compile(r"^Inbox"))
 
 
-def test_close_and_start_new(admin_page, visitor, live_server, set_auth_type):
+def test_close_and_start_new(admin_page, visitor, live_server):
     """The agent closes the conversation: the widget says so at once and offers a new one, which
     starts empty and reaches the inbox as a new open conversation with a working stream."""
-    set_auth_type(admin_page, AUTH_NONE)
+    choose_auth_type(admin_page, AUTH_NONE)
     page = visitor()
-    frame = open_demo_widget(page, live_server)
+    frame = open_chat(page, live_server)
     first = unique("Do you gift-wrap?")
     visitor_writes(frame, first)
-    closed_id = open_conversation(admin_page, live_server, first)
+    open_conversation(admin_page, live_server, first)
+    closed_id = conversation_id(admin_page)
     reply = unique("Yes, for free")
     agent_replies(admin_page, reply)
     expect(widget_bodies(frame, ".fd-theirs")).to_have_text([reply], timeout=LIVE_MS)
@@ -389,18 +346,18 @@ def test_close_and_start_new(admin_page, visitor, live_server, set_auth_type):
 
 
 def test_inbox_stream_cut_and_resumed_shows_what_changed(
-    admin_page, visitor, live_server, cuttable_proxy, set_auth_type
+    admin_page, visitor, live_server, cuttable_proxy
 ):
     """The agent's network drops while a new conversation starts; when the inbox's stream is
     back, the inbox and the title's unread count must catch up without a reload."""
-    set_auth_type(admin_page, AUTH_NONE)
+    choose_auth_type(admin_page, AUTH_NONE)
     goto_inbox(admin_page, cuttable_proxy.live)  # the agent is behind the proxy, the visitor not
     unread_before = unread_in_title(admin_page)
     mark_pages(admin_page)
 
     cuttable_proxy.cut()
     page = visitor()
-    frame = open_demo_widget(page, live_server)
+    frame = open_chat(page, live_server)
     first = unique("Hello while the agent is offline")
     visitor_writes(frame, first)
 

@@ -1,34 +1,30 @@
 """Transcript and rating in a real browser: a form client has both, a visitor neither."""
 
-import uuid
-
 import pytest
 from playwright.sync_api import expect
 
+from browser.pages import (
+    AUTH_FORM,
+    AUTH_NONE,
+    choose_auth_type,
+    fill_in_form,
+    open_chat,
+    open_demo_widget,
+    open_widget,
+    unique,
+    visitor_writes,
+)
+
 pytestmark = pytest.mark.browser
 
-AUTH_NONE = "No data required – client will appear"
-AUTH_FORM = "Client provides information through form"
-LAUNCHER = "Chat with us"
-WIDGET_FRAME = "#frontdesk-widget iframe"
-COMPOSER = "Write a message…"
 
-
-def test_form_client_rates_and_asks_for_the_transcript(
-    admin_page, visitor, live_server, set_auth_type
-):
-    set_auth_type(admin_page, AUTH_FORM)
+def test_form_client_rates_and_asks_for_the_transcript(admin_page, visitor, live_server):
+    choose_auth_type(admin_page, AUTH_FORM)
     page = visitor()
-    page.goto(live_server.demo_url)
-    page.get_by_role("button", name=LAUNCHER).click()
-    frame = page.frame_locator(WIDGET_FRAME)
-    frame.get_by_label("Name", exact=True).fill("Grace Hopper")
-    frame.get_by_label("Email", exact=True).fill("grace@example.com")
-    frame.get_by_role("button", name="Start chat").click()
-    message = f"Rate me [{uuid.uuid4().hex[:8]}]"
-    frame.get_by_placeholder(COMPOSER).fill(message)
-    frame.get_by_placeholder(COMPOSER).press("Enter")
-    expect(frame.locator(".fd-mine").filter(has_text=message)).to_be_visible()
+    frame = open_demo_widget(page, live_server)
+    fill_in_form(frame, "Grace Hopper", "grace@example.com")
+    message = unique("Rate me")
+    visitor_writes(frame, message)
 
     frame.get_by_role("button", name="Email me the transcript").click()
     expect(frame.get_by_role("status")).to_contain_text(
@@ -54,18 +50,13 @@ def test_form_client_rates_and_asks_for_the_transcript(
     )
 
 
-def test_a_visitor_sees_neither_control(admin_page, visitor, live_server, set_auth_type):
-    set_auth_type(admin_page, AUTH_NONE)
+def test_a_visitor_sees_neither_control(admin_page, visitor, live_server):
+    choose_auth_type(admin_page, AUTH_NONE)
     page = visitor()
-    page.goto(live_server.demo_url)
-    page.get_by_role("button", name=LAUNCHER).click()
-    frame = page.frame_locator(WIDGET_FRAME)
-    frame.get_by_placeholder(COMPOSER).fill("just a visitor")
-    frame.get_by_placeholder(COMPOSER).press("Enter")
-    expect(frame.locator(".fd-mine").filter(has_text="just a visitor")).to_be_visible()
+    frame = open_chat(page, live_server)
+    visitor_writes(frame, "just a visitor")
     page.reload()
-    page.get_by_role("button", name=LAUNCHER).click()
-    frame = page.frame_locator(WIDGET_FRAME)
+    frame = open_widget(page)
     expect(frame.get_by_text("just a visitor")).to_be_visible()
     expect(frame.get_by_role("button", name="Email me the transcript")).to_have_count(0)
     expect(frame.get_by_text("How was this chat?")).to_have_count(0)

@@ -7,39 +7,32 @@ visitor, so a visitor starts with empty localStorage.
 """
 
 import re
-import uuid
 
 import pytest
 from playwright.sync_api import FrameLocator, Page, expect
 
+from browser.pages import (
+    AUTH_CODE,
+    AUTH_FORM,
+    AUTH_NONE,
+    AUTH_OPTIONAL_FORM,
+    COMPOSER,
+    DEMO_SIGN_IN,
+    LAUNCHER,
+    WIDGET_FRAME,
+    agent_replies,
+    choose_auth_type,
+    fill_in_form,
+    open_conversation,
+    open_demo_widget,
+    open_widget,
+    unique,
+    visitor_writes,
+)
+
 pytestmark = pytest.mark.browser
 
-AUTH_NONE = "No data required – client will appear"
-AUTH_CODE = "You provide information about client through code"
-AUTH_FORM = "Client provides information through form"
-AUTH_OPTIONAL_FORM = "Client can optionally provide information through form"
-
-LAUNCHER = "Chat with us"
-WIDGET_FRAME = "#frontdesk-widget iframe"
-COMPOSER = "Write a message…"
 VISITOR_NAME = re.compile(r"Visitor #\d+")
-
-
-def unique(text):
-    """A message text no other test (or earlier run) has sent, to find its conversation."""
-    return f"{text} [{uuid.uuid4().hex[:8]}]"
-
-
-def open_widget(page: Page) -> FrameLocator:
-    """Click the launcher on the host page; the chat iframe it opens."""
-    page.get_by_role("button", name=LAUNCHER).click()
-    expect(page.locator(WIDGET_FRAME)).to_be_visible()
-    return page.frame_locator(WIDGET_FRAME)
-
-
-def open_demo_widget(page: Page, demo_url) -> FrameLocator:
-    page.goto(demo_url)
-    return open_widget(page)
 
 
 def expect_chat_pane(frame: FrameLocator):
@@ -47,30 +40,6 @@ def expect_chat_pane(frame: FrameLocator):
     expect(frame.get_by_placeholder(COMPOSER)).to_be_visible()
     expect(frame.locator("form.fd-contact")).to_have_count(0)
     expect(frame.get_by_role("button", name="Start chat")).to_have_count(0)
-
-
-def send_message(frame: FrameLocator, text):
-    """Type a message and press Enter; it appears as the visitor's own, the box empties."""
-    box = frame.get_by_placeholder(COMPOSER)
-    box.fill(text)
-    box.press("Enter")
-    expect(frame.locator(".fd-mine").filter(has_text=text)).to_be_visible()
-    expect(frame.get_by_placeholder(COMPOSER)).to_have_value("")
-
-
-def open_conversation(admin: Page, server, message):
-    """In the admin inbox, the conversation whose last message is ``message``, then open it."""
-    response = admin.goto(f"{server.admin_url}/")
-    assert response is not None
-    assert response.ok, f"the inbox answered {response.status}"
-    expect(admin.get_by_role("heading", name="Conversations")).to_be_visible()
-    row = admin.locator("ul.inbox a").filter(has_text=message)
-    expect(row).to_have_count(1)
-    entry_text = row.inner_text()
-    row.click()
-    expect(admin).to_have_url(re.compile(r"/admin/conversations/\d+$"))
-    expect(admin.locator("#thread").get_by_text(message)).to_be_visible()
-    return entry_text
 
 
 def client_detail(admin: Page, term):
@@ -82,14 +51,14 @@ def client_detail(admin: Page, term):
     )
 
 
-def test_no_data_required(admin_page, visitor, live_server, set_auth_type):
-    set_auth_type(admin_page, AUTH_NONE)
+def test_no_data_required(admin_page, visitor, live_server):
+    choose_auth_type(admin_page, AUTH_NONE)
     page = visitor()
-    frame = open_demo_widget(page, live_server.demo_url)
+    frame = open_demo_widget(page, live_server)
     expect_chat_pane(frame)
     expect(frame.get_by_label("Name", exact=True)).to_have_count(0)
     message = unique("Do you ship to Tromsø?")
-    send_message(frame, message)
+    visitor_writes(frame, message)
 
     # The visitor is recognised again after a reload, by the token in the iframe's localStorage.
     page.reload()
@@ -103,8 +72,8 @@ def test_no_data_required(admin_page, visitor, live_server, set_auth_type):
     expect(client_detail(admin_page, "Identified as")).to_have_text("visitor")
 
 
-def test_information_through_code(admin_page, visitor, live_server, set_auth_type):
-    set_auth_type(admin_page, AUTH_CODE)
+def test_information_through_code(admin_page, visitor, live_server):
+    choose_auth_type(admin_page, AUTH_CODE)
     page = visitor()
     with page.expect_response(lambda response: "/settings.json" in response.url) as settings:
         page.goto(live_server.demo_url)
@@ -116,13 +85,13 @@ def test_information_through_code(admin_page, visitor, live_server, set_auth_typ
 
     # Signing in on the host page hands the user's data over; the launcher appears, no reload.
     page.evaluate("window.stillTheSamePage = true")
-    page.get_by_label("Log in as a demo customer (Ada Lovelace)").check()
+    page.get_by_label(DEMO_SIGN_IN).check()
     frame = open_widget(page)
     assert page.evaluate("window.stillTheSamePage === true"), "the host page was reloaded"
     expect(frame.locator(".fd-greeting")).to_have_text("Hi Ada Lovelace!")
     expect_chat_pane(frame)
     message = unique("Is my Premium order on its way?")
-    send_message(frame, message)
+    visitor_writes(frame, message)
 
     # The user's data travelled by postMessage, never in the iframe's address.
     src = page.locator(WIDGET_FRAME).get_attribute("src")
@@ -143,10 +112,10 @@ def test_information_through_code(admin_page, visitor, live_server, set_auth_typ
     expect(client_detail(admin_page, "phone")).to_have_text("+44 20 7946 0000")
 
 
-def test_information_through_form(admin_page, visitor, live_server, set_auth_type):
-    set_auth_type(admin_page, AUTH_FORM)
+def test_information_through_form(admin_page, visitor, live_server):
+    choose_auth_type(admin_page, AUTH_FORM)
     page = visitor()
-    frame = open_demo_widget(page, live_server.demo_url)
+    frame = open_demo_widget(page, live_server)
     form = frame.locator("form.fd-contact")
     name = frame.get_by_label("Name", exact=True)
     email = frame.get_by_label("Email", exact=True)
@@ -173,7 +142,7 @@ def test_information_through_form(admin_page, visitor, live_server, set_auth_typ
     expect_chat_pane(frame)
     expect(frame.locator(".fd-greeting")).to_have_text("Hi Grace Hopper!")
     message = unique("Which size is the Fjell jumper?")
-    send_message(frame, message)
+    visitor_writes(frame, message)
 
     entry = open_conversation(admin_page, live_server, message)
     assert "Grace Hopper" in entry, entry
@@ -183,11 +152,11 @@ def test_information_through_form(admin_page, visitor, live_server, set_auth_typ
     expect(client_detail(admin_page, "Identified as")).to_have_text("contact")
 
 
-def test_optional_form(admin_page, visitor, live_server, set_auth_type):
-    set_auth_type(admin_page, AUTH_OPTIONAL_FORM)
+def test_optional_form(admin_page, visitor, live_server):
+    choose_auth_type(admin_page, AUTH_OPTIONAL_FORM)
 
     guest = visitor()
-    frame = open_demo_widget(guest, live_server.demo_url)
+    frame = open_demo_widget(guest, live_server)
     expect(frame.get_by_label("Name", exact=True)).to_be_visible()
     expect(frame.get_by_label("Email", exact=True)).to_be_visible()
     expect(frame.get_by_role("button", name="Start chat")).to_be_visible()
@@ -195,18 +164,16 @@ def test_optional_form(admin_page, visitor, live_server, set_auth_type):
     expect_chat_pane(frame)
     expect(frame.locator(".fd-greeting")).to_have_count(0)
     guest_message = unique("Just browsing, any discounts?")
-    send_message(frame, guest_message)
+    visitor_writes(frame, guest_message)
 
     # A second visitor fills in the form instead.
     named = visitor()
-    frame = open_demo_widget(named, live_server.demo_url)
-    frame.get_by_label("Name", exact=True).fill("Linus Example")
-    frame.get_by_label("Email", exact=True).fill("linus@example.com")
-    frame.get_by_role("button", name="Start chat").click()
+    frame = open_demo_widget(named, live_server)
+    fill_in_form(frame, "Linus Example", "linus@example.com")
     expect_chat_pane(frame)
     expect(frame.locator(".fd-greeting")).to_have_text("Hi Linus Example!")
     named_message = unique("Can I return boots after a hike?")
-    send_message(frame, named_message)
+    visitor_writes(frame, named_message)
 
     entry = open_conversation(admin_page, live_server, guest_message)
     assert VISITOR_NAME.search(entry), entry
@@ -218,20 +185,15 @@ def test_optional_form(admin_page, visitor, live_server, set_auth_type):
     expect(client_detail(admin_page, "Email")).to_have_text("linus@example.com")
 
 
-def test_agent_reply_reaches_visitor(admin_page, visitor, live_server, set_auth_type):
-    set_auth_type(admin_page, AUTH_NONE)
+def test_agent_reply_reaches_visitor(admin_page, visitor, live_server):
+    choose_auth_type(admin_page, AUTH_NONE)
     page = visitor()
-    frame = open_demo_widget(page, live_server.demo_url)
+    frame = open_demo_widget(page, live_server)
     message = unique("Do you ship abroad?")
-    send_message(frame, message)
+    visitor_writes(frame, message)
 
     open_conversation(admin_page, live_server, message)
-    admin_page.get_by_placeholder("Write a reply…").fill("We ship everywhere")
-    admin_page.get_by_role("button", name="Send reply").click()
-    expect(
-        admin_page.locator("#thread .from-agent").filter(has_text="We ship everywhere")
-    ).to_be_visible()
-    expect(admin_page.get_by_placeholder("Write a reply…")).to_have_value("")
+    agent_replies(admin_page, "We ship everywhere")
 
     page.reload()
     frame = open_widget(page)
