@@ -42,8 +42,11 @@ def allow(bucket, who, setting, window):
     """
     limit = RateLimitItemPerSecond(max(1, int(current_app.config[setting])), window)
     key = who if isinstance(who, str) else "|".join(str(part) for part in who)
+    # These explicit checks bypass Flask-Limiter's own keys, so they add its prefix themselves:
+    # servers (or test runs) sharing one Redis keep apart by RATELIMIT_KEY_PREFIX.
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX")
     try:
-        return limiter.limiter.hit(limit, bucket, key)
+        return limiter.limiter.hit(limit, *([prefix] if prefix else []), bucket, key)
     except Exception as error:  # the storage's own errors differ per backend
         log.warning(
             "rate limit storage unavailable (%s): request let through", type(error).__name__

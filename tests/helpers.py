@@ -407,3 +407,26 @@ class CuttableProxy:
         self.cut()
         self._thread.join(timeout=5)
         self._listener.close()
+
+
+class ScaledServerProcess(ServerProcess):
+    """A gunicorn :class:`ServerProcess` on a database the caller names, with more environment.
+
+    Several of them on one PostgreSQL database, or one with ``options=["--workers", "2"]``, are
+    Frontdesk scaled out; ``env`` adds or overrides settings (``FRONTDESK_RATELIMIT_STORAGE_URI``,
+    a rate limit). ``workdir`` (made if missing) holds this server's log: one per server. Only
+    one of several servers on a database needs ``init_db()``.
+    """
+
+    def __init__(self, workdir, database_url=None, env=None, options=(), password=ADMIN_PASSWORD):
+        workdir = Path(workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        # No control socket: by default every gunicorn of a user takes the same path.
+        options = ["--no-control-socket", *options]
+        super().__init__(workdir, command="gunicorn", options=options, password=password)
+        if database_url:
+            self.env["FRONTDESK_DATABASE_URL"] = database_url
+        self.env.update(env or {})
+
+    def log_text(self):
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
