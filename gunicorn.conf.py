@@ -25,7 +25,15 @@ def post_fork(server, worker):
 
 
 def when_ready(server):
-    """Warn when several processes would each count rate limits on their own."""
+    """Warn when several processes would each keep to themselves what they must share."""
+    database = os.environ.get("FRONTDESK_DATABASE_URL", "sqlite")
+    if server.cfg.workers > 1 and database.startswith("sqlite"):
+        server.log.warning(
+            "Frontdesk runs %d workers on SQLite: live events stay inside each worker, so a "
+            "reply can wait until its visitor's next message. Run one worker on SQLite, or use "
+            "PostgreSQL, whose LISTEN/NOTIFY carries events between workers.",
+            server.cfg.workers,
+        )
     storage = os.environ.get("FRONTDESK_RATELIMIT_STORAGE_URI", "memory://")
     if server.cfg.workers > 1 and storage.startswith("memory"):
         server.log.warning(
