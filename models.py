@@ -140,10 +140,18 @@ class Agent(UserMixin, BaseModel):
     is_admin = BooleanField(default=False)
     active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
+    # When an admin removed the agent from the team (migration 008). The row stays, so their
+    # replies keep their name and ids are never given to someone else.
+    removed_at = DateTimeField(null=True)
 
     @property
     def is_active(self):
-        return self.active
+        return self.active and self.removed_at is None
+
+    @property
+    def admin_name(self):
+        """The name the admin shows on the agent's messages and in reports."""
+        return f"{self.name} (former agent)" if self.removed_at else self.name
 
     def set_password(self, password):
         self.password_hash = generate_password_hash(password)
@@ -158,8 +166,22 @@ class Agent(UserMixin, BaseModel):
 
     @classmethod
     def team(cls):
-        """Everyone who can sign in, admins first, then by name."""
-        return cls.select().order_by(cls.is_admin.desc(), cls.name)
+        """Everyone on the team (deactivated too, not removed), admins first, then by name."""
+        return cls.select().where(cls.removed_at.is_null()).order_by(cls.is_admin.desc(), cls.name)
+
+    def remove_from_team(self):
+        """Take the agent off the team for good, keeping the row their replies point to.
+
+        They can no longer sign in, their email is free for a new agent (it is kept nowhere)
+        and the name stays on their replies, which the admin marks "former agent".
+        """
+        with database.atomic():
+            self.removed_at = utcnow()
+            self.active = False
+            self.is_admin = False
+            self.email = f"removed-{self.id}@invalid"
+            self.password_hash = "!removed"  # no password hash looks like this
+            self.save()
 
     @classmethod
     def active_admin_count(cls):
@@ -626,7 +648,7 @@ class Message(BaseModel):
         """Who wrote it, as the client reads it: "You", the agent's name, or "Support"."""
         if self.from_client:
             return labels("chat.you")
-        return self.agent.name if self.agent else labels("chat.agent")
+        return self.agent.name if self.agent else labels("chat.agent")  # never "former agent"
 
     def status_label(self, labels):
         """A system message as the client reads it: closed, or reopened."""
@@ -759,22 +781,22 @@ class Rating(BaseModel):
 
     @classmethod
     def share_good_per_agent(cls):
-        """[(agent name, ratings, share good)] for agents who replied in rated conversations."""
-        rows = (
-            cls.select(
-                Agent.name,
+        """[(agent's admin name, ratings, share good)] for agents who replied in rated
+        conversations, former agents too."""
+        agents = (
+            Agent.select(
+                Agent,
                 fn.COUNT(fn.DISTINCT(cls.id)).alias("total"),
                 fn.COUNT(fn.DISTINCT(Case(None, [(cls.good, cls.id)], None))).alias("good"),
             )
-            .join(Conversation)
-            .join(Message, on=(Message.conversation == Conversation.id))
-            .join(Agent, on=(Message.agent == Agent.id))
+            .join(Message, on=(Message.agent == Agent.id))
+            .join(Conversation, on=(Message.conversation == Conversation.id))
+            .join(cls, on=(cls.conversation == Conversation.id))
             .where(Message.sender == Message.FROM_AGENT)
-            .group_by(Agent.id, Agent.name)
-            .order_by(Agent.name)
-            .dicts()
+            .group_by(Agent)
+            .order_by(Agent.name, Agent.id)
         )
-        return [(row["name"], row["total"], (row["good"] or 0) / row["total"]) for row in rows]
+        return [(each.admin_name, each.total, (each.good or 0) / each.total) for each in agents]
 
 
 class TranscriptMail(BaseModel):
