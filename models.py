@@ -229,6 +229,22 @@ class Contact(BaseModel):
             .order_by(Conversation.last_message_at.desc())
         )
 
+    def browsers(self):
+        """Every client row of this contact, and the other browsers linked to them."""
+        own = Client.select(Client.id).where(Client.contact == self.id)
+        return Client.with_linked_browsers(own)
+
+    def personal_data_counts(self):
+        """What erasing this contact deletes, counted (see ``PersonalData``)."""
+        return PersonalData(self.browsers()).counts()
+
+    def erase(self):
+        """Delete everything of this person: browsers, conversations and all, then the contact."""
+        with database.atomic():
+            counts = PersonalData(self.browsers()).erase()
+            self.delete_instance()
+        return counts
+
     @classmethod
     def upsert(cls, widget, name, email):
         """The widget's contact for this email, created or renamed: one contact per email."""
@@ -359,6 +375,26 @@ class Client(BaseModel):
                 return cls.create(widget=widget, token_hash=hash_token(token))
         except IntegrityError:  # a parallel request created it first
             return cls.get(cls.widget == widget, cls.token_hash == hash_token(token))
+
+    @classmethod
+    def with_linked_browsers(cls, client_ids):
+        """The ids of the clients ``client_ids`` (a query) and of every browser linked to them."""
+        ids = [client_id for (client_id,) in client_ids.tuples()]
+        linked = cls.select(cls.id).where(cls.linked_to.in_(ids)).tuples()
+        return sorted(set(ids) | {client_id for (client_id,) in linked})
+
+    def browsers(self):
+        """This client's row and the other browsers linked to it."""
+        return Client.with_linked_browsers(Client.select(Client.id).where(Client.id == self.id))
+
+    def personal_data_counts(self):
+        """What erasing this client deletes, counted (see ``PersonalData``)."""
+        return PersonalData(self.browsers()).counts()
+
+    def erase(self):
+        """Delete everything of this visitor: their browsers, conversations, messages and all."""
+        with database.atomic():
+            return PersonalData(self.browsers()).erase()
 
     @property
     def custom_fields(self):
@@ -827,6 +863,67 @@ class TranscriptMail(BaseModel):
                 & (cls.created_at > since)
             )
             .exists()
+        )
+
+
+class PersonalData:
+    """Everything stored about one person, by the ids of their browsers' client rows.
+
+    Their conversations, the messages in them (agents' replies too) and any message they wrote
+    elsewhere, ratings, transcript mail records, read marks, then the client rows. Deleted by
+    explicit statements, children first, so nothing depends on how a database's foreign keys
+    were made; the caller holds the transaction.
+    """
+
+    # What the confirmation page and the flash message count, in this order: (key, one, many).
+    NOUNS = (
+        ("browsers", "browser", "browsers"),
+        ("conversations", "conversation", "conversations"),
+        ("messages", "message", "messages"),
+        ("ratings", "rating", "ratings"),
+        ("transcript_mails", "transcript email", "transcript emails"),
+    )
+
+    def __init__(self, client_ids):
+        self.client_ids = list(client_ids)
+
+    def conversations(self):
+        return Conversation.select(Conversation.id).where(Conversation.client.in_(self.client_ids))
+
+    def queries(self):
+        """{what: query of its rows}, in the order they can be deleted."""
+        conversations = self.conversations()
+        return {
+            "read_marks": ReadMark.select().where(ReadMark.conversation.in_(conversations)),
+            "ratings": Rating.select().where(Rating.conversation.in_(conversations)),
+            "transcript_mails": TranscriptMail.select().where(
+                TranscriptMail.conversation.in_(conversations)
+            ),
+            "messages": Message.select().where(
+                Message.conversation.in_(conversations) | Message.client.in_(self.client_ids)
+            ),
+            "conversations": Conversation.select().where(Conversation.client.in_(self.client_ids)),
+            "browsers": Client.select().where(Client.id.in_(self.client_ids)),
+        }
+
+    def counts(self):
+        """{what: how many rows}, for the keys of ``NOUNS``."""
+        queries = self.queries()
+        return {key: queries[key].count() for key, _, _ in self.NOUNS}
+
+    def erase(self):
+        """Delete every row, children first; returns the counts of what was deleted."""
+        counts = self.counts()
+        for query in self.queries().values():
+            model = query.model
+            model.delete().where(model.id.in_(query.select(model.id))).execute()
+        return counts
+
+    @classmethod
+    def describe(cls, counts):
+        """ "2 browsers, 3 conversations, 41 messages, 1 rating, 2 transcript emails"."""
+        return ", ".join(
+            f"{counts[key]} {one if counts[key] == 1 else many}" for key, one, many in cls.NOUNS
         )
 
 
