@@ -143,10 +143,18 @@ class Agent(UserMixin, BaseModel):
     is_admin = BooleanField(default=False)
     active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
+    # When an admin removed the agent from the team (migration 008). The row stays, so their
+    # replies keep their name and ids are never given to someone else.
+    removed_at = DateTimeField(null=True)
 
     @property
     def is_active(self):
-        return self.active
+        return self.active and self.removed_at is None
+
+    @property
+    def admin_name(self):
+        """The name the admin shows on the agent's messages and in reports."""
+        return f"{self.name} (former agent)" if self.removed_at else self.name
 
     def set_password(self, password):
         method = DEFAULT_PASSWORD_HASH_METHOD
@@ -164,8 +172,22 @@ class Agent(UserMixin, BaseModel):
 
     @classmethod
     def team(cls):
-        """Everyone who can sign in, admins first, then by name."""
-        return cls.select().order_by(cls.is_admin.desc(), cls.name)
+        """Everyone on the team (deactivated too, not removed), admins first, then by name."""
+        return cls.select().where(cls.removed_at.is_null()).order_by(cls.is_admin.desc(), cls.name)
+
+    def remove_from_team(self):
+        """Take the agent off the team for good, keeping the row their replies point to.
+
+        They can no longer sign in, their email is free for a new agent (it is kept nowhere)
+        and the name stays on their replies, which the admin marks "former agent".
+        """
+        with database.atomic():
+            self.removed_at = utcnow()
+            self.active = False
+            self.is_admin = False
+            self.email = f"removed-{self.id}@invalid"
+            self.password_hash = "!removed"  # no password hash looks like this
+            self.save()
 
     @classmethod
     def active_admin_count(cls):
@@ -212,6 +234,22 @@ class Contact(BaseModel):
             .where(Client.contact == self.id)
             .order_by(Conversation.last_message_at.desc())
         )
+
+    def browsers(self):
+        """Every client row of this contact, and the other browsers linked to them."""
+        own = Client.select(Client.id).where(Client.contact == self.id)
+        return Client.with_linked_browsers(own)
+
+    def personal_data_counts(self):
+        """What erasing this contact deletes, counted (see ``PersonalData``)."""
+        return PersonalData(self.browsers()).counts()
+
+    def erase(self):
+        """Delete everything of this person: browsers, conversations and all, then the contact."""
+        with database.atomic():
+            counts = PersonalData(self.browsers()).erase()
+            self.delete_instance()
+        return counts
 
     @classmethod
     def upsert(cls, widget, name, email):
@@ -343,6 +381,26 @@ class Client(BaseModel):
                 return cls.create(widget=widget, token_hash=hash_token(token))
         except IntegrityError:  # a parallel request created it first
             return cls.get(cls.widget == widget, cls.token_hash == hash_token(token))
+
+    @classmethod
+    def with_linked_browsers(cls, client_ids):
+        """The ids of the clients ``client_ids`` (a query) and of every browser linked to them."""
+        ids = [client_id for (client_id,) in client_ids.tuples()]
+        linked = cls.select(cls.id).where(cls.linked_to.in_(ids)).tuples()
+        return sorted(set(ids) | {client_id for (client_id,) in linked})
+
+    def browsers(self):
+        """This client's row and the other browsers linked to it."""
+        return Client.with_linked_browsers(Client.select(Client.id).where(Client.id == self.id))
+
+    def personal_data_counts(self):
+        """What erasing this client deletes, counted (see ``PersonalData``)."""
+        return PersonalData(self.browsers()).counts()
+
+    def erase(self):
+        """Delete everything of this visitor: their browsers, conversations, messages and all."""
+        with database.atomic():
+            return PersonalData(self.browsers()).erase()
 
     @property
     def custom_fields(self):
@@ -632,7 +690,7 @@ class Message(BaseModel):
         """Who wrote it, as the client reads it: "You", the agent's name, or "Support"."""
         if self.from_client:
             return labels("chat.you")
-        return self.agent.name if self.agent else labels("chat.agent")
+        return self.agent.name if self.agent else labels("chat.agent")  # never "former agent"
 
     def status_label(self, labels):
         """A system message as the client reads it: closed, or reopened."""
@@ -765,22 +823,22 @@ class Rating(BaseModel):
 
     @classmethod
     def share_good_per_agent(cls):
-        """[(agent name, ratings, share good)] for agents who replied in rated conversations."""
-        rows = (
-            cls.select(
-                Agent.name,
+        """[(agent's admin name, ratings, share good)] for agents who replied in rated
+        conversations, former agents too."""
+        agents = (
+            Agent.select(
+                Agent,
                 fn.COUNT(fn.DISTINCT(cls.id)).alias("total"),
                 fn.COUNT(fn.DISTINCT(Case(None, [(cls.good, cls.id)], None))).alias("good"),
             )
-            .join(Conversation)
-            .join(Message, on=(Message.conversation == Conversation.id))
-            .join(Agent, on=(Message.agent == Agent.id))
+            .join(Message, on=(Message.agent == Agent.id))
+            .join(Conversation, on=(Message.conversation == Conversation.id))
+            .join(cls, on=(cls.conversation == Conversation.id))
             .where(Message.sender == Message.FROM_AGENT)
-            .group_by(Agent.id, Agent.name)
-            .order_by(Agent.name)
-            .dicts()
+            .group_by(Agent)
+            .order_by(Agent.name, Agent.id)
         )
-        return [(row["name"], row["total"], (row["good"] or 0) / row["total"]) for row in rows]
+        return [(each.admin_name, each.total, (each.good or 0) / each.total) for each in agents]
 
 
 class TranscriptMail(BaseModel):
@@ -811,6 +869,67 @@ class TranscriptMail(BaseModel):
                 & (cls.created_at > since)
             )
             .exists()
+        )
+
+
+class PersonalData:
+    """Everything stored about one person, by the ids of their browsers' client rows.
+
+    Their conversations, the messages in them (agents' replies too) and any message they wrote
+    elsewhere, ratings, transcript mail records, read marks, then the client rows. Deleted by
+    explicit statements, children first, so nothing depends on how a database's foreign keys
+    were made; the caller holds the transaction.
+    """
+
+    # What the confirmation page and the flash message count, in this order: (key, one, many).
+    NOUNS = (
+        ("browsers", "browser", "browsers"),
+        ("conversations", "conversation", "conversations"),
+        ("messages", "message", "messages"),
+        ("ratings", "rating", "ratings"),
+        ("transcript_mails", "transcript email", "transcript emails"),
+    )
+
+    def __init__(self, client_ids):
+        self.client_ids = list(client_ids)
+
+    def conversations(self):
+        return Conversation.select(Conversation.id).where(Conversation.client.in_(self.client_ids))
+
+    def queries(self):
+        """{what: query of its rows}, in the order they can be deleted."""
+        conversations = self.conversations()
+        return {
+            "read_marks": ReadMark.select().where(ReadMark.conversation.in_(conversations)),
+            "ratings": Rating.select().where(Rating.conversation.in_(conversations)),
+            "transcript_mails": TranscriptMail.select().where(
+                TranscriptMail.conversation.in_(conversations)
+            ),
+            "messages": Message.select().where(
+                Message.conversation.in_(conversations) | Message.client.in_(self.client_ids)
+            ),
+            "conversations": Conversation.select().where(Conversation.client.in_(self.client_ids)),
+            "browsers": Client.select().where(Client.id.in_(self.client_ids)),
+        }
+
+    def counts(self):
+        """{what: how many rows}, for the keys of ``NOUNS``."""
+        queries = self.queries()
+        return {key: queries[key].count() for key, _, _ in self.NOUNS}
+
+    def erase(self):
+        """Delete every row, children first; returns the counts of what was deleted."""
+        counts = self.counts()
+        for query in self.queries().values():
+            model = query.model
+            model.delete().where(model.id.in_(query.select(model.id))).execute()
+        return counts
+
+    @classmethod
+    def describe(cls, counts):
+        """ "2 browsers, 3 conversations, 41 messages, 1 rating, 2 transcript emails"."""
+        return ", ".join(
+            f"{counts[key]} {one if counts[key] == 1 else many}" for key, one, many in cls.NOUNS
         )
 
 

@@ -187,6 +187,7 @@ PRE_MIGRATION_SIGNS = {
         s.has_index("message", ("client_id", "client_msg_id"), unique=True)
         and not s.has_index("message", ("conversation_id", "client_msg_id"), unique=True)
     ),
+    "008_agent_removed_at": lambda s: s.has_columns("agent", "removed_at"),
 }
 
 

@@ -11,6 +11,7 @@ then imports the view modules, each adding its routes to ``bp``:
 - ``settings``: Administration > Website widget: the list, General, Install, the identity secret
 - ``label_editor``: Administration > Website widget > Language
 - ``team``: contacts and agents
+- ``privacy``: deleting a contact's or a visitor's data on request
 """
 
 from functools import wraps
@@ -68,6 +69,7 @@ from admin import (  # noqa: E402, F401
     conversation,
     inbox,
     label_editor,
+    privacy,
     reports,
     settings,
     team,

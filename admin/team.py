@@ -51,7 +51,7 @@ def agents():
 
 def other_agent_or_refuse(agent_id):
     """The agent to change. Nobody changes their own access, and the team keeps an admin."""
-    agent = get_object_or_404(Agent, Agent.id == agent_id)
+    agent = get_object_or_404(Agent, (Agent.id == agent_id) & Agent.removed_at.is_null())
     if agent.id == current_user.id:
         abort(409, "You cannot change your own access; ask another admin.")
     if agent.is_last_active_admin():
@@ -82,9 +82,9 @@ def flip_admin(agent):
 
 
 def remove(agent):
-    """Remove the agent from the team."""
-    agent.delete_instance()
-    return f"{agent.name} was removed."
+    """Remove the agent from the team; the row stays for their replies (``remove_from_team``)."""
+    agent.remove_from_team()
+    return f"{agent.name} was removed. Their replies stay in the conversations, under their name."
 
 
 @bp.post("/agents/<int:agent_id>/active")
@@ -104,5 +104,5 @@ def toggle_admin(agent_id):
 @bp.post("/agents/<int:agent_id>/delete")
 @admin_required
 def delete_agent(agent_id):
-    """Remove an agent; their replies stay in the conversations, signed "Agent"."""
+    """Remove an agent; their replies stay in the conversations, marked "former agent"."""
     return change_agent(agent_id, remove)
