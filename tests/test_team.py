@@ -193,7 +193,7 @@ def test_deactivate_promote_and_remove(app, admin, agent_without_admin_rights):
     assert Agent.get_by_id(agent_id).is_admin
 
     admin_post(admin, "/admin/agents/", f"/admin/agents/{agent_id}/delete")
-    assert Agent.get_or_none(Agent.id == agent_id) is None
+    assert Agent.get_by_id(agent_id).removed_at is not None  # kept: replies keep a name
 
 
 def test_nobody_locks_themselves_out(admin):
