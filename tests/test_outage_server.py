@@ -40,6 +40,8 @@ from db import connect_database
 
 WIDGET_NOTICE = "We can't reach the chat right now"
 ADMIN_NOTICE = "can't reach its database"
+# A line of gunicorn's access log: '... "GET /healthz HTTP/1.1" 503 ...'; the status.
+ACCESS_LINE = re.compile(r'"(?:GET|POST|HEAD) [^"]*" (\d{3}) ')
 
 
 @pytest.fixture
@@ -51,7 +53,8 @@ def outage_server(tmp_path):
         parts = urllib.parse.urlsplit(direct_url)
         if parts.hostname not in ("127.0.0.1", "localhost"):
             pytest.skip("the proxy forwards to 127.0.0.1 only")
-        server = ServerProcess(tmp_path, command="gunicorn")
+        # With gunicorn's access log in server.log: every request's status can be checked.
+        server = ServerProcess(tmp_path, command="gunicorn", options=["--access-logfile", "-"])
         server.env["FRONTDESK_DATABASE_URL"] = direct_url
         server.init_db()  # directly: the proxy is for the running server
         # The proxy takes a LiveServer as its target; only the port matters here.
@@ -212,11 +215,17 @@ def test_a_postgresql_outage_and_recovery(outage_server):
         assert streams[0].status == 200
         # Requests at once leave several connections in the worker's pool: the outage breaks
         # them all, and none may serve a request after it.
-        at_once = [threading.Thread(target=fetch, args=(agent, conversation)) for _ in range(8)]
+        statuses = []
+
+        def open_conversation():
+            statuses.append(fetch(agent, conversation)[0])
+
+        at_once = [threading.Thread(target=open_conversation) for _ in range(8)]
         for thread in at_once:
             thread.start()
         for thread in at_once:
             thread.join()
+        assert statuses == [200] * 8
         assert server_connections(direct_url) >= 2  # the listener's and the pool's
         log_before = server.log_path.read_text(errors="replace")
 
@@ -267,12 +276,16 @@ def test_a_postgresql_outage_and_recovery(outage_server):
     assert count_bodies(direct_url, "Hello during the outage") == 0
     assert count_bodies(direct_url, "Answered after the outage") == 1
 
-    log = server.log_path.read_text(errors="replace")[len(log_before) :]
+    log = server.log_path.read_text(errors="replace")
     assert "Traceback" not in log, log
-    assert " 500 " not in log, log
-    unavailable = [line for line in outage_log.splitlines() if "database unavailable" in line]
+    requests = [line for line in log.splitlines() if ACCESS_LINE.search(line)]
+    assert requests, "no access log"
+    assert not [line for line in requests if ACCESS_LINE.search(line).group(1) == "500"], log
+    # One line per failed request (and the listener's): the access log aside.
+    outage_lines = [line for line in outage_log.splitlines() if not ACCESS_LINE.search(line)]
+    unavailable = [line for line in outage_lines if "database unavailable" in line]
     assert 1 <= len(unavailable) <= failed, outage_log
-    assert len(outage_log.splitlines()) <= failed + 3, outage_log
+    assert len(outage_lines) <= failed + 3, outage_log
 
 
 def test_a_stream_whose_database_goes_away_ends_with_one_line(tmp_path, caplog):
