@@ -27,7 +27,7 @@ import psycopg2
 from flask import Response, stream_with_context
 from peewee import PostgresqlDatabase
 
-from db import database
+from db import UNAVAILABLE, database
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,7 @@ class PostgresListener:
         self.where = where
         self._thread = None
         self._lock = threading.Lock()
+        self._lost = False  # the connection failed, and has not been made again since
 
     def notify(self, topics):
         """NOTIFY on the request's own connection: inside a transaction, sent at its commit."""
@@ -157,9 +158,14 @@ class PostgresListener:
             try:
                 self._listen()
             except Exception as error:  # the database went away: wait, then listen again
-                log.warning("event listener lost PostgreSQL (%s); retrying", type(error).__name__)
-            # Whatever was published meanwhile is in the database: every stream looks again.
-            self.broker.deliver_all()
+                if not self._lost:  # one line per outage, not one per attempt
+                    log.warning(
+                        "event listener lost PostgreSQL (%s); retrying", type(error).__name__
+                    )
+                self._lost = True
+            # The streams are not woken here: the database is likely down, and they would only
+            # fail. They look again once LISTEN holds again (below), so nothing published
+            # meanwhile is missed.
             time.sleep(self.RECONNECT_SECONDS)
 
     def _listen(self):
@@ -168,6 +174,9 @@ class PostgresListener:
             connection.autocommit = True
             with connection.cursor() as cursor:
                 cursor.execute(f"LISTEN {CHANNEL}")
+            if self._lost:
+                log.warning("event listener reached PostgreSQL again")
+                self._lost = False
             self.broker.deliver_all()  # anything sent before LISTEN took hold
             while True:
                 readable, _, _ = select.select([connection], [], [], HEARTBEAT_SECONDS)
@@ -209,19 +218,28 @@ def event_stream(topics, read_new, heartbeat=HEARTBEAT_SECONDS):
 
     def generate():
         with broker.subscribe(topics) as subscription:
-            with database.connection_context():
-                replay = read_new()
-            yield "retry: 1000\n\n" + replay  # what was missed comes with the first bytes
-            while True:
-                if not subscription.wait(heartbeat):
-                    yield ": heartbeat\n\n"
-                    continue
+            try:
                 with database.connection_context():
-                    chunk = read_new()
-                if chunk is None:  # the reader says the stream is over (e.g. agent deactivated)
-                    return
-                if chunk:
-                    yield chunk
+                    replay = read_new()
+                yield "retry: 1000\n\n" + replay  # what was missed comes with the first bytes
+                while True:
+                    if not subscription.wait(heartbeat):
+                        yield ": heartbeat\n\n"
+                        continue
+                    with database.connection_context():
+                        chunk = read_new()
+                    if chunk is None:  # the reader says the stream is over (agent deactivated)
+                        return
+                    if chunk:
+                        yield chunk
+            except UNAVAILABLE as error:
+                # The database went away mid-stream: end it with one line, not a traceback.
+                # The browser comes back naming its Last-Event-ID, and gets a 503 until the
+                # database answers again.
+                cause = (str(error).strip().splitlines() or [""])[0][:200]
+                log.warning(
+                    "stream ended, database unavailable: %s: %s", type(error).__name__, cause
+                )
 
     if not database.is_closed():
         database.close()  # the request's own connection is not held for the stream's life

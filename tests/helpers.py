@@ -430,3 +430,44 @@ class ScaledServerProcess(ServerProcess):
 
     def log_text(self):
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+# --- a PostgreSQL database of a test's own ---------------------------------------------------
+
+POSTGRES_URL = os.environ.get(
+    "FRONTDESK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def postgres_or_skip(url=POSTGRES_URL):
+    """A connection (autocommit) to the PostgreSQL server at ``url``. Without a reachable server
+    the test is skipped, or fails when ``CI`` is set: there the PostgreSQL half must run."""
+    import psycopg2  # here, so that bench.py can use this module without the driver
+    import pytest
+
+    try:
+        server = psycopg2.connect(url, connect_timeout=3)
+    except psycopg2.OperationalError as error:
+        message = f"PostgreSQL is not reachable at {url}: {error}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}\nCI is set, so the PostgreSQL tests must run.", pytrace=False)
+        pytest.skip(message)
+    server.autocommit = True
+    return server
+
+
+@contextlib.contextmanager
+def postgres_database(name, url=POSTGRES_URL):
+    """A new, empty PostgreSQL database ``name`` on the server at ``url`` (skipped, or failed
+    under ``CI``, as :func:`postgres_or_skip` says); its URL, and dropped afterwards, open
+    connections or not."""
+    server = postgres_or_skip(url)
+    try:
+        with server.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            cursor.execute(f"CREATE DATABASE {name}")
+        yield url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with server.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        server.close()

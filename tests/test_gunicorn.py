@@ -1,8 +1,12 @@
-"""The production command from the README (gunicorn, one gevent worker) carries a live exchange."""
+"""The production command from the README (gunicorn, one gevent worker) carries a live exchange,
+on SQLite and on PostgreSQL (where psycogreen makes psycopg2 wait cooperatively and events go
+through LISTEN/NOTIFY)."""
 
+import contextlib
 import http.client
 import http.cookiejar
 import json
+import os
 import re
 import secrets
 import threading
@@ -11,13 +15,19 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from helpers import ADMIN_PASSWORD, ServerProcess
+from helpers import ADMIN_PASSWORD, ServerProcess, postgres_database
 
 
-@pytest.fixture
-def gunicorn_server(tmp_path):
-    """`gunicorn -k gevent` as the README gives it, on a fresh SQLite database."""
-    with ServerProcess(tmp_path, command="gunicorn") as server:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def gunicorn_server(request, tmp_path):
+    """`gunicorn -k gevent` as the README gives it, on a fresh SQLite database or on a
+    PostgreSQL database of its own (skipped without a server, failed so under ``CI``)."""
+    with contextlib.ExitStack() as stack:
+        server = ServerProcess(tmp_path, command="gunicorn")
+        if request.param == "postgresql":
+            name = f"frontdesk_gunicorn_{os.getpid()}"
+            server.env["FRONTDESK_DATABASE_URL"] = stack.enter_context(postgres_database(name))
+        stack.enter_context(server)  # init-db, start; stopped before the database is dropped
         yield server.base_url, server.port
 
 

@@ -20,14 +20,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-import psycopg2
 import pytest
 import redis
-from helpers import ADMIN_EMAIL, ADMIN_PASSWORD, ScaledServerProcess
+from helpers import ADMIN_EMAIL, ADMIN_PASSWORD, ScaledServerProcess, postgres_database
 
-POSTGRES_URL = os.environ.get(
-    "FRONTDESK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 REDIS_URL = os.environ.get("FRONTDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 WAIT_SECONDS = 30  # the longest a message may take to show up (two loaded cores)
 MEMORY_WARNING = "counts rate limits in memory"
@@ -43,20 +39,8 @@ def unavailable(message):
 @pytest.fixture
 def postgres_url():
     """A PostgreSQL database of this test's own, dropped at the end."""
-    try:
-        server = psycopg2.connect(POSTGRES_URL, connect_timeout=3)
-    except psycopg2.OperationalError as error:
-        unavailable(f"PostgreSQL is not reachable at {POSTGRES_URL}: {error}")
-    server.autocommit = True
-    name = f"frontdesk_scale_{os.getpid()}_{secrets.token_hex(4)}"
-    with server.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE {name}")
-    try:
-        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with server.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        server.close()
+    with postgres_database(f"frontdesk_scale_{os.getpid()}_{secrets.token_hex(4)}") as url:
+        yield url
 
 
 @pytest.fixture
