@@ -97,7 +97,9 @@ def database_unavailable(error):
     with contextlib.suppress(*UNAVAILABLE):
         database.close()
     if request.blueprint == "widget" or request.headers.get(widget.TOKEN_HEADER):
-        response = widget.show_problem(widget.WidgetProblem(503, "error.unavailable"))
+        response = widget.show_problem(
+            widget.WidgetProblem(503, "error.unavailable", in_widget_language=False)
+        )
     else:
         # Rendered without the context processors: they would ask the database again.
         page = current_app.jinja_env.get_template("unavailable.html").render(url_for=url_for)
