@@ -372,7 +372,7 @@ def test_a_database_of_a_middle_commit_keeps_every_row(new_database):
     load_schema("68f9aab")
     fill_middle_schema()
     # Widget 2 has no identity secret (versions before a2e0cef added the column empty): 004 again.
-    expected = ["004_verified_identity", "006_languages", "007_message_client"]
+    expected = ["004_verified_identity", "006_languages", "007_message_client", "009_inbox_indexes"]
     assert schema.pending_migrations() == expected
 
     assert upgrade_and_check_idempotent() == expected
@@ -404,6 +404,7 @@ def test_a_database_an_older_version_upgraded_loses_its_superseded_index(new_dat
         "004_verified_identity",
         "006_languages",
         "007_message_client",
+        "009_inbox_indexes",
     ]
 
     assert count("client") == 4 and count("message") == 12 and count("readmark") == 2
