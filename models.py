@@ -836,18 +836,20 @@ class Rating(BaseModel):
         return [(day, good, bad) for day, (good, bad) in counts.items()]
 
     @classmethod
-    def share_good_per_agent(cls):
-        """[(agent name, ratings, share good)] for agents who replied in rated conversations."""
+    def share_good_per_agent(cls, days=30):
+        """[(agent name, ratings, share good)] for agents who replied in conversations rated in
+        the last ``days`` days (the ratings ``per_day`` draws): bounded by the rating index, and
+        an index lookup per rating for its agents' replies."""
+        since = utcnow() - datetime.timedelta(days=days - 1)
         rows = (
             cls.select(
                 Agent.name,
                 fn.COUNT(fn.DISTINCT(cls.id)).alias("total"),
                 fn.COUNT(fn.DISTINCT(Case(None, [(cls.good, cls.id)], None))).alias("good"),
             )
-            .join(Conversation)
-            .join(Message, on=(Message.conversation == Conversation.id))
+            .join(Message, on=(Message.conversation == cls.conversation))
             .join(Agent, on=(Message.agent == Agent.id))
-            .where(Message.sender == Message.FROM_AGENT)
+            .where((cls.updated_at >= since) & (Message.sender == Message.FROM_AGENT))
             .group_by(Agent.id, Agent.name)
             .order_by(Agent.name)
             .dicts()
