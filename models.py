@@ -215,7 +215,8 @@ class Contact(BaseModel):
     updated_at = DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("widget", "email"), True),)
+        # One contact per email; the list, most recent first (migration 009).
+        indexes = ((("widget", "email"), True), (("updated_at", "id"), False))
 
     @classmethod
     def search(cls, query=""):
@@ -514,10 +515,14 @@ class Conversation(BaseModel):
     client = ForeignKeyField(Client, backref="conversations", on_delete="CASCADE")
     status = CharField(max_length=10, default=OPEN)
     created_at = DateTimeField(default=utcnow)
-    last_message_at = DateTimeField(default=utcnow, index=True)
+    last_message_at = DateTimeField(default=utcnow)  # indexed with status (migration 009)
     page_url = CharField(null=True, max_length=1000)
     browser_language = CharField(null=True, max_length=35)
     language = CharField(null=True, max_length=10)  # the widget language the client saw
+
+    class Meta:
+        # The inbox: one status, latest activity first (migration 009).
+        indexes = ((("status", "last_message_at"), False),)
 
     @property
     def is_open(self):
@@ -530,24 +535,94 @@ class Conversation(BaseModel):
 
     @classmethod
     def inbox(cls, agent, status=OPEN):
-        """Conversations with this status, latest activity first, with the agent's unread count."""
-        unread = unread_messages(agent, fn.COUNT(Message.id)).where(Message.conversation == cls.id)
-        return (
-            cls.select(cls, Client, Contact, unread.alias("unread"))
+        """Conversations with this status (None: any), latest activity first, in one statement.
+
+        Each comes with its client and contact, its last message (not a status change) and that
+        message's agent, its rating (``rating``, ``last_message()``) and ``unread``: the agent's
+        unread client messages in it. Every part is an index lookup per row (migration 009).
+        """
+        read_upto = fn.COALESCE(ReadMark.last_read_id, 0)
+        unread = Message.alias("unread_message")
+        unread_count = unread.select(fn.COUNT(unread.id)).where(
+            (unread.conversation == cls.id)
+            & (unread.sender == Message.FROM_CLIENT)
+            & (unread.id > read_upto)
+        )
+        newest = Message.alias("newest")
+        last_id = (
+            newest.select(newest.id)
+            .where((newest.conversation == cls.id) & (newest.sender != Message.FROM_SYSTEM))
+            .order_by(newest.id.desc())
+            .limit(1)
+        )
+        last = Message.alias("last_message")
+        last_agent = Agent.alias("last_agent")
+        query = (
+            cls.select(
+                cls,
+                # What a row shows of the client (``display_name``, ``kind``, ``display_email``)
+                Client.id,
+                Client.contact,
+                Client.is_guest,
+                Client.external_id,
+                Client.name,
+                Client.email,
+                Client.verified,
+                Contact.id,
+                Contact.name,
+                Contact.email,
+                last.id,
+                last.sender,
+                last.agent,
+                last.body,
+                last_agent.id,
+                last_agent.name,
+                last_agent.removed_at,
+                Rating.id,
+                Rating.good,
+                Rating.comment,
+                unread_count.alias("unread"),
+            )
             .join(Client)
             .join(Contact, JOIN.LEFT_OUTER)
-            .where(cls.status == status)
+            .switch(cls)
+            .join(last, JOIN.LEFT_OUTER, on=(last.id == last_id), attr="preloaded_last")
+            .join(last_agent, JOIN.LEFT_OUTER, on=(last.agent == last_agent.id), attr="agent")
+            .switch(cls)
+            .join(
+                Rating, JOIN.LEFT_OUTER, on=(Rating.conversation == cls.id), attr="preloaded_rating"
+            )
+            .switch(cls)
+            .join(
+                ReadMark,
+                JOIN.LEFT_OUTER,
+                on=((ReadMark.conversation == cls.id) & (ReadMark.agent == agent.id)),
+                attr="preloaded_mark",
+            )
             .order_by(cls.last_message_at.desc(), cls.id.desc())
         )
+        return query if status is None else query.where(cls.status == status)
 
     @classmethod
     def unread_count(cls, agent):
-        """How many open conversations have client messages this agent has not read."""
+        """How many open conversations have client messages this agent has not read.
+
+        One index lookup per open conversation (message: conversation, sender, id), never a
+        scan of the messages.
+        """
+        unread = Message.select(Message.id).where(
+            (Message.conversation == cls.id)
+            & (Message.sender == Message.FROM_CLIENT)
+            & (Message.id > fn.COALESCE(ReadMark.last_read_id, 0))
+        )
         return (
-            unread_messages(agent, fn.COUNT(fn.DISTINCT(Message.conversation)))
-            .switch(Message)
-            .join(Conversation)
-            .where(Conversation.status == cls.OPEN)
+            cls.select(fn.COUNT(cls.id))
+            .join(
+                ReadMark,
+                JOIN.LEFT_OUTER,
+                on=((ReadMark.conversation == cls.id) & (ReadMark.agent == agent.id)),
+            )
+            .where((cls.status == cls.OPEN) & fn.EXISTS(unread))
             .scalar()
             or 0
         )
@@ -574,13 +649,18 @@ class Conversation(BaseModel):
 
     @property
     def rating(self):
-        """The client's rating of this conversation, or None."""
+        """The client's rating of this conversation, or None (read with it by ``inbox()``)."""
+        if "preloaded_rating" in self.__dict__:
+            return self.__dict__["preloaded_rating"]
         return Rating.get_or_none(Rating.conversation == self.id)
 
     def messages_in_order(self):
         return self.messages.order_by(Message.id)
 
     def last_message(self):
+        """The newest message that is not a status change, or None (read by ``inbox()``)."""
+        if "preloaded_last" in self.__dict__:
+            return self.__dict__["preloaded_last"]
         return (
             self.messages.where(Message.sender != Message.FROM_SYSTEM)
             .order_by(Message.id.desc())
@@ -659,7 +739,10 @@ class Message(BaseModel):
     FROM_AGENT = "agent"
     FROM_SYSTEM = "system"  # body is the conversation's new status: "closed" or "open"
 
-    conversation = ForeignKeyField(Conversation, backref="messages", on_delete="CASCADE")
+    # Indexed with id, and with sender and id (see Meta).
+    conversation = ForeignKeyField(
+        Conversation, backref="messages", index=False, on_delete="CASCADE"
+    )
     # Who wrote it, for a client's messages (None for agents' and system messages). No index
     # of its own: the unique index on (client, client_msg_id) starts with it.
     client = ForeignKeyField(Client, null=True, index=False, backref="+", on_delete="CASCADE")
@@ -670,8 +753,14 @@ class Message(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
     class Meta:
-        # A client's message ids are unique across their conversations (migration 007).
-        indexes = ((("client", "client_msg_id"), True),)
+        indexes = (
+            # A client's message ids are unique across their conversations (migration 007).
+            (("client", "client_msg_id"), True),
+            # A conversation's messages in order, its newest one; and its client's messages
+            # past an agent's read mark: unread counts without reading messages (migration 009).
+            (("conversation", "id"), False),
+            (("conversation", "sender", "id"), False),
+        )
 
     @classmethod
     def sent_by(cls, client, client_msg_id):
@@ -717,22 +806,6 @@ class Message(BaseModel):
             )
             .order_by(cls.id)
         )
-
-
-def unread_messages(agent, *columns):
-    """Client messages past the agent's read mark, selecting ``columns``: what "unread" means."""
-    return (
-        Message.select(*columns)
-        .join(
-            ReadMark,
-            JOIN.LEFT_OUTER,
-            on=((ReadMark.conversation == Message.conversation) & (ReadMark.agent == agent.id)),
-        )
-        .where(
-            (Message.sender == Message.FROM_CLIENT)
-            & (Message.id > fn.COALESCE(ReadMark.last_read_id, 0))
-        )
-    )
 
 
 class ReadMark(BaseModel):
@@ -822,9 +895,11 @@ class Rating(BaseModel):
         return [(day, good, bad) for day, (good, bad) in counts.items()]
 
     @classmethod
-    def share_good_per_agent(cls):
-        """[(agent's admin name, ratings, share good)] for agents who replied in rated
-        conversations, former agents too."""
+    def share_good_per_agent(cls, days=30):
+        """[(agent's admin name, ratings, share good)] for agents, former agents too, who replied
+        in conversations rated in the last ``days`` days (the ratings ``per_day`` draws): bounded
+        by the rating index, and an index lookup per rating for its agents' replies."""
+        since = utcnow() - datetime.timedelta(days=days - 1)
         agents = (
             Agent.select(
                 Agent,
@@ -832,9 +907,8 @@ class Rating(BaseModel):
                 fn.COUNT(fn.DISTINCT(Case(None, [(cls.good, cls.id)], None))).alias("good"),
             )
             .join(Message, on=(Message.agent == Agent.id))
-            .join(Conversation, on=(Message.conversation == Conversation.id))
-            .join(cls, on=(cls.conversation == Conversation.id))
-            .where(Message.sender == Message.FROM_AGENT)
+            .join(cls, on=(cls.conversation == Message.conversation))
+            .where((cls.updated_at >= since) & (Message.sender == Message.FROM_AGENT))
             .group_by(Agent)
             .order_by(Agent.name, Agent.id)
         )

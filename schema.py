@@ -188,6 +188,14 @@ PRE_MIGRATION_SIGNS = {
         and not s.has_index("message", ("conversation_id", "client_msg_id"), unique=True)
     ),
     "008_agent_removed_at": lambda s: s.has_columns("agent", "removed_at"),
+    "009_inbox_indexes": lambda s: (
+        s.has_index("message", ("conversation_id", "sender", "id"))
+        and s.has_index("message", ("conversation_id", "id"))
+        and s.has_index("conversation", ("status", "last_message_at"))
+        and s.has_index("contact", ("updated_at", "id"))
+        and not s.has_index("message", ("conversation_id",))
+        and not s.has_index("conversation", ("last_message_at",))
+    ),
 }
 
 

@@ -10,13 +10,13 @@ from models import Rating
 @bp.get("/reports")
 @login_required
 def reports():
-    """Ratings over the last 30 days and the share of good ratings per agent."""
+    """Ratings over the last 30 days and, for the same ratings, each agent's share of good ones."""
     days = Rating.per_day(30)
     return render_template(
         "admin/reports.html",
         days=days,
         chart=rating_chart(days),
-        per_agent=Rating.share_good_per_agent(),
+        per_agent=Rating.share_good_per_agent(30),
         total_good=sum(good for _, good, _ in days),
         total_bad=sum(bad for _, _, bad in days),
     )

@@ -6,7 +6,7 @@ from playhouse.flask_utils import get_object_or_404
 
 from admin import admin_required, bp, page_or_partial
 from forms import AgentForm
-from models import Agent, Contact, database
+from models import Agent, Contact, Widget, database
 
 CONTACTS_PER_PAGE = 50
 
@@ -14,11 +14,25 @@ CONTACTS_PER_PAGE = 50
 @bp.get("/contacts/")
 @login_required
 def contacts():
-    """Contacts, searched by name or email (``?q=``); the list alone for htmx's active search."""
+    """Contacts, searched by name or email (``?q=``), ``CONTACTS_PER_PAGE`` a page (``?page=``);
+    the rows alone for htmx's active search. One statement, the widget's name included."""
     query = request.args.get("q", "")[:100]
-    found = list(Contact.search(query).limit(CONTACTS_PER_PAGE))
+    number = request.args.get("page", "1")
+    number = min(int(number), 100_000) if number.isdigit() and int(number) > 0 else 1
+    found = list(
+        Contact.search(query)
+        .select_extend(Widget.id, Widget.name)
+        .join(Widget)
+        .limit(CONTACTS_PER_PAGE + 1)
+        .offset((number - 1) * CONTACTS_PER_PAGE)
+    )
     return page_or_partial(
-        "admin/contacts.html", "admin/_contact_rows.html", contacts=found, query=query
+        "admin/contacts.html",
+        "admin/_contact_rows.html",
+        contacts=found[:CONTACTS_PER_PAGE],
+        query=query,
+        page_number=number,
+        more=len(found) > CONTACTS_PER_PAGE,
     )
 
 
