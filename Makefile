@@ -44,8 +44,9 @@ test: lint
 	$(FLASK) labels check
 	$(PY) -m pytest
 
+# BENCH_STREAMS=1000 (or 2000) make bench: more open widget streams than the default 200.
 bench: setup
 	$(PY) bench.py
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules static/vendor instance/assets .pytest_cache .ruff_cache

@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import admin
+import assets
 import cli
 import pages
 import schema
@@ -74,6 +75,7 @@ def create_app(test_config=None):
     register_request_hooks(app)
     pages.register(app)
     cli.register(app)
+    assets.init_app(app)  # hashed static files (WhiteNoise), compression, cacheable widget
     return app
 
 

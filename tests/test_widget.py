@@ -61,7 +61,7 @@ def test_widget_frame_can_be_framed_by_any_site(client, widget):
 def test_embed_script_is_served(client):
     response = client.get("/embed.js")
     assert response.status_code == 200
-    assert b"frontdesk:init" in response.data
+    assert b"/static/embed-chat." in response.data  # the rest of the loader, fetched when needed
 
 
 # --- the visitor token -------------------------------------------------------------------------
