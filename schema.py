@@ -187,6 +187,9 @@ PRE_MIGRATION_SIGNS = {
         s.has_index("message", ("client_id", "client_msg_id"), unique=True)
         and not s.has_index("message", ("conversation_id", "client_msg_id"), unique=True)
     ),
+    "010_email_confirmation": lambda s: (
+        s.has_columns("client", "email_confirmed") and s.has_index("transcriptmail", ("recipient",))
+    ),
 }
 
 

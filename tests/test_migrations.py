@@ -364,6 +364,10 @@ def test_a_database_of_the_first_commit_keeps_every_row(new_database):
     assert schema.applied_migrations() == ALL
     check_first_schema_rows_kept()
     check_superseded_indexes_gone()
+    # 010: the form's client keeps its contact, unconfirmed, with the email it typed.
+    form_client = Client.get_by_id(1)
+    assert form_client.contact_id == 1 and not form_client.email_confirmed
+    assert form_client.email == form_client.contact.email
     check_the_app_works()
 
 
@@ -372,7 +376,12 @@ def test_a_database_of_a_middle_commit_keeps_every_row(new_database):
     load_schema("68f9aab")
     fill_middle_schema()
     # Widget 2 has no identity secret (versions before a2e0cef added the column empty): 004 again.
-    expected = ["004_verified_identity", "006_languages", "007_message_client"]
+    expected = [
+        "004_verified_identity",
+        "006_languages",
+        "007_message_client",
+        "010_email_confirmation",
+    ]
     assert schema.pending_migrations() == expected
 
     assert upgrade_and_check_idempotent() == expected
@@ -404,6 +413,7 @@ def test_a_database_an_older_version_upgraded_loses_its_superseded_index(new_dat
         "004_verified_identity",
         "006_languages",
         "007_message_client",
+        "010_email_confirmation",
     ]
 
     assert count("client") == 4 and count("message") == 12 and count("readmark") == 2

@@ -18,7 +18,7 @@ from flask import (
 from events import broker, event_stream, format_event, last_event_id
 from forms import ContactForm, MessageForm
 from identity import IdentityError, verify_identity_token
-from models import NAME_MAX_LENGTH, Client, Contact, Message, database
+from models import NAME_MAX_LENGTH, Client, Message, database
 from widget import WidgetProblem, bp
 from widget.visitor import current_visitor
 
@@ -179,6 +179,8 @@ def identify():
             client = visitor.client_or_new()
             client.external_id = user.pop("id")
             client.describe(user)
+            if not client.email_confirmed:
+                client.contact = None  # unsigned data is tied to no contact, until confirmed
             client.save()
     return render_chat(visitor, client)
 
@@ -263,7 +265,7 @@ def submit_contact():
         return render_pane(visitor, form=form, status=422)
     with database.atomic():
         client = visitor.client_or_new()
-        client.contact = Contact.upsert(widget, form.name.data, form.email.data)
+        client.give_typed_email(form.name.data, form.email.data)  # unconfirmed: see the model
         client.save()
     return render_chat(visitor, client)
 
