@@ -117,9 +117,7 @@ def confirmation_link(conversation, recipient):
     token = confirmation_serializer().dumps(
         {"client": conversation.client_id, "email": recipient, "conversation": conversation.id}
     )
-    return url_for(
-        "widget.confirm_email", key=conversation.widget.key, token=token, _external=True
-    )
+    return url_for("widget.confirm_email", key=conversation.widget.key, token=token, _external=True)
 
 
 def read_confirmation(token):

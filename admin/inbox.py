@@ -11,6 +11,7 @@ from events import event_stream, format_event, last_event_id
 from models import Agent, Conversation
 
 INBOX_TABS = {"open": Conversation.OPEN, "closed": Conversation.CLOSED}
+STREAMS_PER_AGENT = 6  # an agent's open admin pages: the newest stream ends the oldest
 
 
 def inbox_status():
@@ -70,4 +71,4 @@ def live():
         return "".join(events)
 
     topics = ("inbox", f"conversation:{viewed.id}") if viewed else ("inbox",)
-    return event_stream(topics, read_new)
+    return event_stream(topics, read_new, holder=(f"agent:{agent_id}", STREAMS_PER_AGENT))
