@@ -459,7 +459,7 @@ class Client(BaseModel):
         """A short word for how the client identified: contact, site user, guest or visitor."""
         if self.external_id:
             return "site user" if self.verified else "site user (unverified)"
-        if self.contact_id:
+        if self.contact_id or self.email:  # the form: a contact's, or one they typed
             return "contact"
         if self.is_guest:
             return "guest"

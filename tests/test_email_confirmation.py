@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from helpers import (
     ask_for_transcript,
-    confirm_email,
     confirmation_links,
     fill_in_form,
     identify,
