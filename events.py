@@ -9,6 +9,10 @@ in ``Last-Event-ID``.
 Each topic keeps its own set of waiting streams, so an event wakes only the streams of its
 topics: its cost does not grow with the number of other open streams.
 
+Open streams are bounded (``StreamLimits``): a few per holder (a visitor token, an agent), the
+newest ending the oldest, and a cap per visitor address, past which a new stream is refused, so
+one visitor cannot use up a server's connections.
+
 On SQLite (one process) events stay in the process. On PostgreSQL they go through
 ``NOTIFY frontdesk_events``: every process of every server LISTENs on one connection of its own
 and wakes its local streams, so a reply posted to one process reaches a visitor whose stream is
@@ -42,9 +46,16 @@ class Subscription:
         self.broker = broker
         self.topics = tuple(topics)
         self._woken = threading.Event()
+        self.ended = False  # set by ``end``: the stream stops at its next round
+        self.holder = self.address = None  # whose stream it is, for ``StreamLimits``
 
     def wake(self):
         self._woken.set()
+
+    def end(self):
+        """Make the stream stop (a newer one of the same holder took its place)."""
+        self.ended = True
+        self.wake()
 
     def wait(self, timeout):
         """Block until woken or ``timeout`` passes; True when woken (and ready for the next)."""
@@ -194,7 +205,74 @@ class PostgresListener:
             connection.close()
 
 
+class TooManyStreams(Exception):
+    """A new stream over the cap of its address: the view answers 429."""
+
+
+class StreamLimits:
+    """The open streams of each holder and of each address.
+
+    At most ``per_holder`` streams per holder (a visitor's token, an agent): a new one ends the
+    oldest, so a visitor with many tabs keeps the newest. At most ``per_address`` streams per
+    address, whoever holds them: past that, new streams are refused.
+
+    The bookkeeping is in this process only: with several workers each counts its own streams
+    (gunicorn's connections are per worker too, which is what these limits protect).
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._held = defaultdict(list)  # holder -> subscriptions, oldest first
+        self._per_address = defaultdict(int)
+
+    def admit(self, subscription, holder, per_holder, address=None, per_address=None):
+        """Count ``subscription`` as ``holder``'s stream from ``address``; end the holder's oldest
+        streams beyond ``per_holder``. TooManyStreams when the address has ``per_address``."""
+        with self._lock:
+            held = self._held[holder]
+            ending = held[: max(0, len(held) - per_holder + 1)]
+            if address is not None and per_address is not None:
+                freed = sum(1 for old in ending if old.address == address)
+                if self._per_address[address] - freed >= per_address:
+                    if not held:
+                        del self._held[holder]
+                    raise TooManyStreams(address)
+            for old in ending:
+                self._forget(old)
+            subscription.holder, subscription.address = holder, address
+            self._held[holder].append(subscription)
+            if address is not None:
+                self._per_address[address] += 1
+        for old in ending:
+            old.end()
+
+    def release(self, subscription):
+        """The stream is over: it no longer counts (again: nothing happens)."""
+        with self._lock:
+            self._forget(subscription)
+
+    def _forget(self, subscription):
+        held = self._held.get(subscription.holder)
+        if held is None or subscription not in held:
+            return
+        held.remove(subscription)
+        if not held:
+            del self._held[subscription.holder]
+        if subscription.address is not None:
+            self._per_address[subscription.address] -= 1
+            if self._per_address[subscription.address] <= 0:
+                del self._per_address[subscription.address]
+
+    def count(self, holder=None, address=None):
+        """Open streams of a holder, or from an address (for tests and logs)."""
+        with self._lock:
+            if holder is not None:
+                return len(self._held.get(holder, ()))
+            return self._per_address.get(address, 0)
+
+
 broker = Broker()
+stream_limits = StreamLimits()
 
 
 def format_event(data, event_id=None, event=None):
@@ -208,42 +286,69 @@ def format_event(data, event_id=None, event=None):
     return "\n".join(lines) + "\n\n"
 
 
-def event_stream(topics, read_new, heartbeat=HEARTBEAT_SECONDS):
+# The last event of a stream that ends for good: the pages close their stream on it
+# (``hx-sse:close="end"``) rather than reconnecting.
+END_EVENT = "end"
+
+
+def event_stream(topics, read_new, heartbeat=HEARTBEAT_SECONDS, holder=None, limits=None):
     """An SSE response: each round, ``read_new()`` gives the events to send, as SSE text
     (None ends the stream).
 
     ``read_new`` runs inside a short database connection; between rounds the stream holds no
-    connection, only its subscription.
+    connection, only its subscription. With ``holder`` (``(key, per_holder)``) and ``limits``
+    (``(address, per_address)``, or None), the stream counts in ``stream_limits``: it may end
+    an older stream of the same holder, or raise TooManyStreams before anything is sent.
     """
+    subscription = broker.subscribe(topics)  # now, so that a newer stream can end it
+    if holder is not None:
+        address, per_address = limits or (None, None)
+        try:
+            stream_limits.admit(subscription, *holder, address, per_address)
+        except TooManyStreams:
+            subscription.close()
+            raise
+
+    def finish():
+        stream_limits.release(subscription)
+        subscription.close()
 
     def generate():
-        with broker.subscribe(topics) as subscription:
-            try:
+        try:
+            with database.connection_context():
+                replay = read_new()
+            if replay is None:
+                yield format_event("", event=END_EVENT)
+                return
+            yield "retry: 1000\n\n" + replay  # what was missed comes with the first bytes
+            while True:
+                woken = subscription.wait(heartbeat)
+                if subscription.ended:  # a newer stream of the same holder took its place
+                    yield format_event("", event=END_EVENT)
+                    return
+                if not woken:
+                    yield ": heartbeat\n\n"
+                    continue
                 with database.connection_context():
-                    replay = read_new()
-                yield "retry: 1000\n\n" + replay  # what was missed comes with the first bytes
-                while True:
-                    if not subscription.wait(heartbeat):
-                        yield ": heartbeat\n\n"
-                        continue
-                    with database.connection_context():
-                        chunk = read_new()
-                    if chunk is None:  # the reader says the stream is over (agent deactivated)
-                        return
-                    if chunk:
-                        yield chunk
-            except UNAVAILABLE as error:
-                # The database went away mid-stream: end it with one line, not a traceback.
-                # The browser comes back naming its Last-Event-ID, and gets a 503 until the
-                # database answers again.
-                cause = (str(error).strip().splitlines() or [""])[0][:200]
-                log.warning(
-                    "stream ended, database unavailable: %s: %s", type(error).__name__, cause
-                )
+                    chunk = read_new()
+                if chunk is None:  # the reader says the stream is over (e.g. agent deactivated)
+                    yield format_event("", event=END_EVENT)
+                    return
+                if chunk:
+                    yield chunk
+        except UNAVAILABLE as error:
+            # The database went away mid-stream: end it with one line, not a traceback. The
+            # browser comes back naming its Last-Event-ID, and gets a 503 until the database
+            # answers again.
+            cause = (str(error).strip().splitlines() or [""])[0][:200]
+            log.warning("stream ended, database unavailable: %s: %s", type(error).__name__, cause)
+        finally:
+            finish()
 
     if not database.is_closed():
         database.close()  # the request's own connection is not held for the stream's life
     response = Response(stream_with_context(generate()), mimetype="text/event-stream")
+    response.call_on_close(finish)  # also when the generator never started
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"
     return response

@@ -1,5 +1,10 @@
 """Email: a conversation's transcript, through SMTP or, without SMTP settings, into a folder.
 
+A transcript holds what the visitor wrote, so it only goes to an address the client proved is
+theirs (``Client.email_confirmed``). To an unconfirmed address goes a short confirmation mail
+instead, with a signed one-click link (``confirmation_link``, valid 24 hours) and no text from
+the visitor; the transcript follows when the link is used (``widget.tools.confirm_email``).
+
 Settings (``FRONTDESK_SMTP_*``): ``HOST``, ``PORT`` (587), ``USERNAME``, ``PASSWORD``,
 ``SECURITY`` (``starttls``, ``ssl`` or ``none``; default ``starttls`` when a username is set) and
 ``FROM``. With no ``FRONTDESK_SMTP_HOST``, each mail is written to ``instance/outbox/`` (or
@@ -15,11 +20,13 @@ from email.utils import formataddr, make_msgid
 from pathlib import Path
 
 from babel.dates import format_datetime
-from flask import current_app, render_template
+from flask import current_app, render_template, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from models import TranscriptMail, database
 
 SMTP_TIMEOUT_SECONDS = 10
+CONFIRMATION_MAX_AGE = 24 * 3600  # seconds a confirmation link works
 
 
 class MailError(Exception):
@@ -101,19 +108,67 @@ def deliver(mail):
         raise MailError(reason) from error
 
 
+def confirmation_serializer():
+    return URLSafeTimedSerializer(current_app.secret_key, salt="frontdesk.confirm-email")
+
+
+def confirmation_link(conversation, recipient):
+    """The one-click link that proves ``recipient`` belongs to the conversation's client."""
+    token = confirmation_serializer().dumps(
+        {"client": conversation.client_id, "email": recipient, "conversation": conversation.id}
+    )
+    return url_for("widget.confirm_email", key=conversation.widget.key, token=token, _external=True)
+
+
+def read_confirmation(token):
+    """The claims of a confirmation link made in the last 24 hours, or None."""
+    try:
+        claims = confirmation_serializer().loads(token, max_age=CONFIRMATION_MAX_AGE)
+    except BadSignature:  # forged, damaged or expired (SignatureExpired is a BadSignature)
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def confirmation_message(conversation, recipient):
+    """The confirmation mail: the site's name and the link, nothing the visitor wrote."""
+    widget = conversation.widget
+    labels = widget.labels(requested=conversation.language)
+    context = {
+        "labels": labels,
+        "widget": widget,
+        "link": confirmation_link(conversation, recipient),
+    }
+    mail = EmailMessage()
+    mail["Subject"] = " ".join(labels("email.confirm_subject", site=widget.name).split())
+    sender = current_app.config.get("SMTP_FROM") or formataddr((widget.name, "no-reply@localhost"))
+    mail["From"] = sender
+    mail["To"] = recipient
+    mail["Message-ID"] = make_msgid(domain="frontdesk.invalid")
+    mail.set_content(render_template("email/confirm.txt", **context))
+    mail.add_alternative(render_template("email/confirm.html", **context), subtype="html")
+    mail["Content-Language"] = labels.code
+    return mail
+
+
 def send_transcript(conversation, requested_by):
     """Email the conversation to the client's stored address; the attempt is recorded.
 
-    The address always comes from what is stored for the client (their contact's, or the one
-    the site passed), never from the request.
+    The address always comes from what is stored for the client (the one they gave, or their
+    contact's), never from the request. Until the client confirmed it, a confirmation mail goes
+    instead (status ``confirm``), whoever asked.
     """
-    recipient = conversation.client.display_email
+    client = conversation.client
+    recipient = client.display_email
     attempt = TranscriptMail(
-        conversation=conversation, recipient=recipient, requested_by=requested_by
+        conversation=conversation, recipient=recipient.lower(), requested_by=requested_by
     )
+    confirmed = client.email_confirmed
     try:
-        deliver(transcript_message(conversation, recipient))
-        attempt.status = TranscriptMail.SENT
+        if confirmed:
+            deliver(transcript_message(conversation, recipient))
+        else:
+            deliver(confirmation_message(conversation, recipient))
+        attempt.status = TranscriptMail.SENT if confirmed else TranscriptMail.CONFIRM
     except MailError as error:
         attempt.status, attempt.error = TranscriptMail.FAILED, str(error)
     except ValueError as error:  # a header the mail library refuses (odd wording or names)

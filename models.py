@@ -130,7 +130,9 @@ class Widget(BaseModel):
         if self.offers_form:
             if client is None:
                 return False
-            return client.contact_id is not None or (self.offers_guest and client.is_guest)
+            # The form gave an email (a contact's, or one kept by the client until confirmed).
+            gave_email = client.contact_id is not None or client.email is not None
+            return gave_email or (self.offers_guest and client.is_guest)
         return True
 
 
@@ -253,8 +255,37 @@ class Contact(BaseModel):
         return counts
 
     @classmethod
+    def for_email(cls, widget, email):
+        """The widget's contact for this email (any case), or None."""
+        return cls.get_or_none(cls.widget == widget, cls.email == email.lower())
+
+    @classmethod
+    def create_if_new(cls, widget, name, email):
+        """A new contact for an address nobody gave before; None when it exists already.
+
+        What an unconfirmed email may do: start a contact, never rename or join one."""
+        if cls.for_email(widget, email) is not None:
+            return None
+        try:
+            with database.atomic():
+                return cls.create(widget=widget, email=email.lower(), name=name)
+        except IntegrityError:  # another request created it in between
+            return None
+
+    @property
+    def confirmed(self):
+        """Whether a client proved this email is theirs (a confirmation link, or signed)."""
+        return (
+            Client.select()
+            .where((Client.contact == self.id) & (Client.email_confirmed == True))  # noqa: E712
+            .exists()
+        )
+
+    @classmethod
     def upsert(cls, widget, name, email):
-        """The widget's contact for this email, created or renamed: one contact per email."""
+        """The widget's contact for this email, created or renamed: one contact per email.
+
+        Only for a confirmed email (a signed identity, or a clicked confirmation link)."""
         email = email.lower()
         contact = cls.get_or_none(cls.widget == widget, cls.email == email)
         if contact is None:
@@ -288,6 +319,10 @@ class Client(BaseModel):
     # True when the site's server signed the identity (code type); only then may the client be
     # tied to a contact or to the same user's other browsers.
     verified = BooleanField(default=False)
+    # Whether the client proved ``email`` is theirs: signed by the site, or by clicking the
+    # confirmation link mailed to it. Until then the email is only what they typed: it never
+    # renames or joins an existing contact, and no transcript goes to it.
+    email_confirmed = BooleanField(default=False)
     # Another browser of the same verified user: requests with this token act as that client.
     linked_to = ForeignKeyField("self", null=True, backref="linked", on_delete="CASCADE")
     created_at = DateTimeField(default=utcnow)
@@ -347,6 +382,7 @@ class Client(BaseModel):
         client.external_id = external_id
         client.verified = True
         client.describe(user)
+        client.email_confirmed = client.email is not None  # the site signed it
         if client.email:
             name = (client.name or client.email)[:NAME_MAX_LENGTH]
             client.contact = Contact.upsert(widget, name, client.email)
@@ -357,16 +393,64 @@ class Client(BaseModel):
         """Take name, email and the other fields of a site user (``id`` already taken out)."""
         user = dict(user)
         self.name = user.pop("name", None)
-        self.email = user.pop("email", None)
+        email = user.pop("email", None)
+        if email != self.email:
+            self.email, self.email_confirmed = email, False
         self.custom_data = json.dumps(user) if user else None
+
+    def give_typed_email(self, name, email):
+        """Take the name and email typed in the widget's form, unconfirmed.
+
+        A new address becomes a contact (the form type's promise). An address a contact
+        already has only stays with this client: that contact is not renamed, and this client
+        does not join its history, until the email is confirmed (``confirm_email``).
+        """
+        email = email.lower()
+        if email != self.email:
+            self.email, self.email_confirmed = email, False
+        self.name = name
+        if self.email_confirmed:  # the same address, proven earlier: as a signed one
+            self.contact = Contact.upsert(self.widget, name, email)
+            return
+        existing = Contact.for_email(self.widget, email)
+        if existing is None:
+            self.contact = Contact.create_if_new(self.widget, name, email)
+        elif existing.id != self.contact_id:  # someone else's contact: not joined
+            self.contact = None
+
+    def confirm_email(self):
+        """The client clicked the link mailed to their email: it is theirs, so it now ties
+        them to the contact for it (created, or renamed to the name they gave)."""
+        self.email_confirmed = True
+        name = (self.name or self.email)[:NAME_MAX_LENGTH]
+        self.contact = Contact.upsert(self.widget, name, self.email)
+        self.save()
+
+    @property
+    def claimed_contact(self):
+        """The existing contact whose email this client typed but has not confirmed, or None."""
+        if self.email_confirmed or not self.email:
+            return None
+        contact = Contact.for_email(self.widget_id, self.email)
+        return contact if contact is not None and contact.id != self.contact_id else None
 
     @classmethod
     def revoke_token(cls, widget, token):
-        """End this browser's session: the token stops working (logout on the host page)."""
+        """End this browser's session: the token stops working (logout on the host page).
+
+        Returns the client the token acted as (whose streams must now look again), or None.
+        """
         row = cls.row_for_token(widget, token)
-        if row is not None:
-            row.token_hash = hash_token(secrets.token_hex(32))
-            row.save()
+        if row is None:
+            return None
+        row.token_hash = hash_token(secrets.token_hex(32))
+        row.save()
+        return row.acting_client
+
+    def holds_token(self, token):
+        """Whether ``token`` still acts as this client (not revoked by a logout)."""
+        row = Client.row_for_token(self.widget_id, token)
+        return row is not None and (row.linked_to_id or row.id) == self.id
 
     @classmethod
     def for_token(cls, widget, token):
@@ -411,7 +495,7 @@ class Client(BaseModel):
     @property
     def display_name(self):
         """How agents see this client: a contact's or site user's name, else "Visitor #N"."""
-        if self.contact_id:
+        if self.contact_id and (self.email_confirmed or not self.name):
             return self.contact.name
         if self.name:
             return self.name
@@ -424,7 +508,8 @@ class Client(BaseModel):
 
     @property
     def display_email(self):
-        if self.contact_id:
+        """The client's email: the one they gave (see ``email_confirmed``), else their contact's."""
+        if self.contact_id and (self.email_confirmed or not self.email):
             return self.contact.email
         return self.email
 
@@ -433,7 +518,7 @@ class Client(BaseModel):
         """A short word for how the client identified: contact, site user, guest or visitor."""
         if self.external_id:
             return "site user" if self.verified else "site user (unverified)"
-        if self.contact_id:
+        if self.contact_id or self.email:  # the form: a contact's, or one they typed
             return "contact"
         if self.is_guest:
             return "guest"
@@ -922,13 +1007,16 @@ class TranscriptMail(BaseModel):
     FAILED = "failed"
 
     conversation = ForeignKeyField(Conversation, backref="transcript_mails", on_delete="CASCADE")
-    recipient = CharField(max_length=EMAIL_MAX_LENGTH)
+    recipient = CharField(max_length=EMAIL_MAX_LENGTH, index=True)  # lower case (migration 010)
     requested_by = CharField(max_length=10)  # "client" or "agent"
     status = CharField(max_length=10)
     error = CharField(null=True, max_length=300)
     created_at = DateTimeField(default=utcnow)
 
+    CONFIRM = "confirm"  # a confirmation link went instead: the address was not confirmed
+
     COOLDOWN = datetime.timedelta(minutes=2)
+    PER_RECIPIENT_PER_DAY = 5  # mails (transcripts and confirmation links) to one address
 
     @classmethod
     def sent_recently(cls, conversation):
@@ -939,11 +1027,22 @@ class TranscriptMail(BaseModel):
             .where(
                 (cls.conversation == conversation)
                 & (cls.requested_by == "client")
-                & (cls.status == cls.SENT)
+                & (cls.status.in_([cls.SENT, cls.CONFIRM]))
                 & (cls.created_at > since)
             )
             .exists()
         )
+
+    @classmethod
+    def enough_for_today(cls, recipient):
+        """Whether ``recipient`` had its day's share of mails, whoever asked, from any browser."""
+        since = utcnow() - datetime.timedelta(days=1)
+        sent = cls.select().where(
+            (cls.recipient == recipient.lower())
+            & (cls.status.in_([cls.SENT, cls.CONFIRM]))
+            & (cls.created_at > since)
+        )
+        return sent.count() >= cls.PER_RECIPIENT_PER_DAY
 
 
 class PersonalData:

@@ -196,6 +196,9 @@ PRE_MIGRATION_SIGNS = {
         and not s.has_index("message", ("conversation_id",))
         and not s.has_index("conversation", ("last_message_at",))
     ),
+    "010_email_confirmation": lambda s: (
+        s.has_columns("client", "email_confirmed") and s.has_index("transcriptmail", ("recipient",))
+    ),
 }
 
 

@@ -77,6 +77,11 @@ def email_transcript(conversation_id):
     attempt = send_transcript(found, requested_by="agent")
     if attempt.status == TranscriptMail.SENT:
         flash(f"Transcript sent to {attempt.recipient}.")
+    elif attempt.status == TranscriptMail.CONFIRM:
+        flash(
+            f"{attempt.recipient} is not confirmed: a confirmation link went there, "
+            "and the transcript follows once it is used."
+        )
     else:
         flash(f"The transcript could not be sent: {attempt.error}")
     return redirect(url_for("admin.conversation", conversation_id=found.id))

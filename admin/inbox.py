@@ -19,6 +19,7 @@ INBOX_TABS = {"open": Conversation.OPEN, "closed": Conversation.CLOSED}
 # ratings.
 LOOKBACK_IDS = 100
 RATING_LOOKBACK = datetime.timedelta(seconds=10)
+STREAMS_PER_AGENT = 6  # an agent's open admin pages: the newest stream ends the oldest
 
 
 def inbox_status():
@@ -90,7 +91,7 @@ def live():
         return "".join(events)
 
     topics = ("inbox", f"conversation:{viewed.id}") if viewed else ("inbox",)
-    return event_stream(topics, read_new)
+    return event_stream(topics, read_new, holder=(f"agent:{agent_id}", STREAMS_PER_AGENT))
 
 
 class InboxRows:

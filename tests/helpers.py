@@ -88,6 +88,33 @@ def fill_in_form(
     )
 
 
+def ask_for_transcript(test_client, widget, token):
+    """The visitor's "Email me the transcript" button."""
+    return test_client.post(f"/widget/{widget.key}/transcript", headers=visitor_headers(token))
+
+
+CONFIRMATION_LINK = re.compile(r"https?://[^/\s]+(/widget/[^/\s]+/confirm-email/[\w.-]+)")
+
+
+def confirmation_links(outbox):
+    """The paths of the confirmation links in the mails of an outbox folder, oldest first."""
+    import email
+    from email import policy
+
+    links = []
+    for path in sorted(Path(outbox).glob("*.eml"), key=lambda path: path.stat().st_mtime_ns):
+        mail = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        links += CONFIRMATION_LINK.findall(mail.get_body(preferencelist=("plain",)).get_content())
+    return links
+
+
+def confirm_email(test_client, link):
+    """The mail's owner opens the confirmation link, then presses the page's button."""
+    page = test_client.get(link)
+    assert page.status_code == 200 and b'method="post"' in page.data
+    return test_client.post(link)
+
+
 def identify(test_client, widget, token=None, identity_token=None, user_data=None):
     """The host page hands over its user: a signed token and/or unsigned data (a dict as JSON,
     a string as it is)."""

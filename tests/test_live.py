@@ -132,5 +132,5 @@ def test_a_deactivated_agent_stream_ends(app, client, db, agent_without_admin_ri
     assert b"inbox-changed" in next(chunks)
     Agent.update(active=False).where(Agent.id == agent_without_admin_rights.id).execute()
     broker.publish("inbox")
-    assert list(chunks) == []  # the stream is over
+    assert list(chunks) == [b"event: end\ndata: \n\n"]  # over: the page does not reconnect
     response.close()

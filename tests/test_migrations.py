@@ -364,6 +364,10 @@ def test_a_database_of_the_first_commit_keeps_every_row(new_database):
     assert schema.applied_migrations() == ALL
     check_first_schema_rows_kept()
     check_superseded_indexes_gone()
+    # 010: the form's client keeps its contact, unconfirmed, with the email it typed.
+    form_client = Client.get_by_id(1)
+    assert form_client.contact_id == 1 and not form_client.email_confirmed
+    assert form_client.email == form_client.contact.email
     check_the_app_works()
 
 
@@ -378,6 +382,7 @@ def test_a_database_of_a_middle_commit_keeps_every_row(new_database):
         "007_message_client",
         "008_agent_removed_at",
         "009_inbox_indexes",
+        "010_email_confirmation",
     ]
     assert schema.pending_migrations() == expected
 
@@ -412,6 +417,7 @@ def test_a_database_an_older_version_upgraded_loses_its_superseded_index(new_dat
         "007_message_client",
         "008_agent_removed_at",
         "009_inbox_indexes",
+        "010_email_confirmation",
     ]
 
     assert count("client") == 4 and count("message") == 12 and count("readmark") == 2

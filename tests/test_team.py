@@ -4,6 +4,9 @@ import secrets
 
 from helpers import (
     admin_post,
+    ask_for_transcript,
+    confirm_email,
+    confirmation_links,
     fill_in_form,
     post_reply,
     send_message,
@@ -142,13 +145,19 @@ def test_guest_who_fills_the_form_later_keeps_the_earlier_conversation(admin, cl
     assert "asked as a guest" in page
 
 
-def test_contact_page_gathers_conversations_from_several_browsers(admin, client, widget):
+def test_contact_page_gathers_conversations_from_several_browsers(app, admin, client, widget):
+    """A second browser typing the contact's email joins it once the email is confirmed."""
     set_auth_type(widget, AuthType.FORM)
     for body in ("from the laptop", "from the phone"):
         token = secrets.token_hex(24)
         fill_in_form(client, widget, token, "Ada", "ada@example.com")
         start_chat(client, widget, token, body)
     contact = Contact.get()
+    page = admin.get(f"/admin/contacts/{contact.id}").data.decode()
+    assert "from the laptop" in page and "from the phone" not in page  # typed, not proven
+    ask_for_transcript(client, widget, token)
+    (link,) = confirmation_links(app.config["OUTBOX_DIR"])
+    assert confirm_email(client, link).status_code == 200
     page = admin.get(f"/admin/contacts/{contact.id}").data.decode()
     assert "from the laptop" in page and "from the phone" in page
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from helpers import (
+    CONFIRMATION_LINK,
+    confirm_email,
     csrf_token_from,
     fill_in_form,
     free_port,
@@ -87,7 +89,15 @@ def test_transcript_goes_to_the_stored_email_in_the_widget_language(client, widg
     )
     assert response.status_code == 200
     assert "grace@example.com" in response.data.decode()
-    recipients, mail = smtp_server.mails[0]
+    # A typed address is confirmed first: a link, in the widget's language, nothing typed.
+    recipients, confirmation = smtp_server.mails[0]
+    assert recipients == ["grace@example.com"]
+    assert confirmation["Subject"] == "Bestätige deine E-Mail-Adresse für Demo shop"
+    text = confirmation.get_body(preferencelist=("plain",)).get_content()
+    assert "Wo ist mein Paket?" not in text and "Grace" not in text
+    (link,) = CONFIRMATION_LINK.findall(text)
+    assert confirm_email(client, link).status_code == 200
+    recipients, mail = smtp_server.mails[1]
     assert recipients == ["grace@example.com"]
     assert mail["Subject"] == "Dein Gespräch mit Demo shop"
     assert mail["Content-Language"] == "de"
@@ -99,7 +109,10 @@ def test_transcript_goes_to_the_stored_email_in_the_widget_language(client, widg
         assert "Admin" in body and "UTC" in body
     assert plain.index("Wo ist mein Paket?") < plain.index("Es ist unterwegs.")
     assert '<html lang="de"' in html
-    assert TranscriptMail.get().status == TranscriptMail.SENT
+    assert [attempt.status for attempt in TranscriptMail.select().order_by(TranscriptMail.id)] == [
+        TranscriptMail.CONFIRM,
+        TranscriptMail.SENT,
+    ]
 
 
 def test_a_failing_mail_server_loses_nothing_and_admins_see_it(
@@ -126,16 +139,31 @@ def test_without_smtp_the_mail_lands_in_the_outbox(app, client, widget):
 
 
 def test_agent_sends_the_transcript_from_the_conversation(admin, client, widget, smtp_server):
-    form_client(client, widget)
+    form_client(client, widget, body="Where is my parcel?")
     conversation = Message.get().conversation
-    page = admin.get(f"/admin/conversations/{conversation.id}")
-    response = admin.post(
-        f"/admin/conversations/{conversation.id}/transcript",
-        data={"csrf_token": csrf_token_from(page)},
+
+    def agent_sends():
+        page = admin.get(f"/admin/conversations/{conversation.id}")
+        return admin.post(
+            f"/admin/conversations/{conversation.id}/transcript",
+            data={"csrf_token": csrf_token_from(page)},
+        )
+
+    # An agent too sends the transcript only to a confirmed address: first the link.
+    assert agent_sends().status_code == 302
+    recipients, mail = smtp_server.mails[0]
+    assert recipients == ["grace@example.com"] and "parcel" not in mail.as_string()
+    assert TranscriptMail.get().status == TranscriptMail.CONFIRM
+    page = admin.get(f"/admin/conversations/{conversation.id}").data.decode()
+    assert "Confirmation link sent (the transcript follows once confirmed) to grace" in page
+
+    Client.update(email_confirmed=True).execute()
+    assert agent_sends().status_code == 302
+    recipients, mail = smtp_server.mails[1]
+    assert recipients == ["grace@example.com"] and "Where is my parcel?" in mail.as_string()
+    assert TranscriptMail.select().where(TranscriptMail.status == "sent").get().requested_by == (
+        "agent"
     )
-    assert response.status_code == 302
-    assert smtp_server.mails[0][0] == ["grace@example.com"]
-    assert TranscriptMail.get().requested_by == "agent"
 
 
 def rate(client, widget, token, verdict, comment=""):
@@ -290,6 +318,7 @@ def test_a_subject_with_a_line_break_stays_one_header(app, client, widget):
     )
     token = secrets.token_hex(24)
     fill_in_form(client, widget, token)
+    Client.update(email_confirmed=True).execute()  # the transcript itself, not the link
     send_message(client, widget, token)
     response = client.post(f"/widget/{widget.key}/transcript", headers=visitor_headers(token))
     assert response.status_code == 200  # the subject is kept on one line

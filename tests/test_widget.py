@@ -213,13 +213,17 @@ def test_form_saves_a_contact_and_opens_the_chat(client, widget):
     assert b"Hello from Grace" in pane.data and b'name="email"' not in pane.data
 
 
-def test_one_contact_per_email_and_a_new_name_updates_it(client, widget):
+def test_one_contact_per_email_and_a_new_name_updates_it_once_confirmed(client, widget):
     set_auth_type(widget, AuthType.FORM)
     fill_in_form(client, widget, secrets.token_hex(24), "Grace", "grace@example.com")
     fill_in_form(client, widget, secrets.token_hex(24), "Grace B. Hopper", "GRACE@example.com")
     assert Contact.select().count() == 1
-    assert Contact.get().name == "Grace B. Hopper"
+    assert Contact.get().name == "Grace"  # a typed email renames nobody
     assert Client.select().count() == 2
+    second = Client.select().order_by(Client.id.desc()).get()
+    assert second.contact_id is None and second.display_name == "Grace B. Hopper"
+    second.confirm_email()  # what the confirmation link does
+    assert Contact.get().name == "Grace B. Hopper" and second.contact_id == Contact.get().id
 
 
 def test_overlong_name_is_refused(client, widget):

@@ -6,6 +6,7 @@ import uuid
 
 from email_validator import EmailNotValidError, validate_email
 from flask import (
+    current_app,
     g,
     jsonify,
     make_response,
@@ -14,14 +15,16 @@ from flask import (
 )
 
 import assets
-from events import broker, event_stream, format_event, last_event_id
+from events import TooManyStreams, broker, event_stream, format_event, last_event_id
 from forms import ContactForm, MessageForm
 from identity import IdentityError, verify_identity_token
-from models import NAME_MAX_LENGTH, Client, Contact, Message, database
+from models import NAME_MAX_LENGTH, Client, Message, database, hash_token
 from widget import WidgetProblem, bp
 from widget.visitor import current_visitor
 
 PAGE_HEADER = "X-Frontdesk-Page"
+STREAMS_PER_TOKEN = 3  # a visitor's tabs: the newest stream ends the oldest
+STREAMS_PER_ADDRESS = 20  # FRONTDESK_STREAMS_PER_ADDRESS: past it, new streams get a 429
 CUSTOM_DATA_MAX_BYTES = 8192
 CUSTOM_FIELDS_MAX = 50
 
@@ -179,6 +182,8 @@ def identify():
             client = visitor.client_or_new()
             client.external_id = user.pop("id")
             client.describe(user)
+            if not client.email_confirmed:
+                client.contact = None  # unsigned data is tied to no contact, until confirmed
             client.save()
     return render_chat(visitor, client)
 
@@ -200,7 +205,9 @@ def logout():
     """The host page's ``Frontdesk('logout')``: this browser's token stops working."""
     visitor = current_visitor()
     with database.atomic():
-        Client.revoke_token(visitor.widget, visitor.token)
+        client = Client.revoke_token(visitor.widget, visitor.token)
+        if client is not None:  # its open streams look again, and end (see ``stream``)
+            broker.publish(f"client:{client.id}")
     return "", 204
 
 
@@ -263,7 +270,7 @@ def submit_contact():
         return render_pane(visitor, form=form, status=422)
     with database.atomic():
         client = visitor.client_or_new()
-        client.contact = Contact.upsert(widget, form.name.data, form.email.data)
+        client.give_typed_email(form.name.data, form.email.data)  # unconfirmed: see the model
         client.save()
     return render_chat(visitor, client)
 
@@ -338,11 +345,14 @@ def stream():
     client = visitor.client
     if client is None or not visitor.widget.admits(client):
         raise WidgetProblem(403, "error.not_allowed")
-    widget, labels = visitor.widget, visitor.labels
+    widget, labels, token = visitor.widget, visitor.labels, visitor.token
     position = {"after": last_event_id(request)}
 
     def read_new():
-        """Render what the client has not been sent yet, and remember where it ended."""
+        """Render what the client has not been sent yet, and remember where it ended; None
+        once the token was revoked (``Frontdesk('logout')``): nothing more reaches it."""
+        if not client.holds_token(token):
+            return None
         events = []
         for message in Message.for_client_after(client, position["after"]):
             html = render_template(
@@ -356,4 +366,13 @@ def stream():
             position["after"] = message.id
         return "".join(events)
 
-    return event_stream((f"client:{client.id}",), read_new)
+    per_address = int(current_app.config.get("STREAMS_PER_ADDRESS") or STREAMS_PER_ADDRESS)
+    try:
+        return event_stream(
+            (f"client:{client.id}",),
+            read_new,
+            holder=(f"widget:{widget.id}:{hash_token(token)}", STREAMS_PER_TOKEN),
+            limits=(request.remote_addr or "unknown", per_address),
+        )
+    except TooManyStreams:
+        raise WidgetProblem(429, "error.too_many") from None

@@ -1,6 +1,7 @@
 """Transcript and rating in a real browser: a form client has both, a visitor neither."""
 
 import pytest
+from helpers import confirmation_links
 from playwright.sync_api import expect
 
 from browser.pages import (
@@ -18,7 +19,9 @@ from browser.pages import (
 pytestmark = pytest.mark.browser
 
 
-def test_form_client_rates_and_asks_for_the_transcript(admin_page, visitor, live_server):
+def test_form_client_rates_and_asks_for_the_transcript(
+    admin_page, visitor, live_server, server_process
+):
     choose_auth_type(admin_page, AUTH_FORM)
     page = visitor()
     frame = open_demo_widget(page, live_server)
@@ -28,8 +31,15 @@ def test_form_client_rates_and_asks_for_the_transcript(admin_page, visitor, live
 
     frame.get_by_role("button", name="Email me the transcript").click()
     expect(frame.get_by_role("status")).to_contain_text(
-        "We sent the transcript to grace@example.com."
+        "We sent a confirmation link to grace@example.com."
     )
+    # The typed address is confirmed first: the link's page, its button, then the transcript.
+    link = confirmation_links(server_process.env["FRONTDESK_OUTBOX_DIR"])[-1]
+    confirm = visitor()
+    confirm.goto(live_server.base_url + link)
+    confirm.get_by_role("button", name="Yes, confirm").click()
+    expect(confirm.get_by_text("grace@example.com is confirmed.")).to_be_visible()
+    expect(confirm.get_by_text("We sent the transcript to grace@example.com.")).to_be_visible()
 
     frame.get_by_text("How was this chat?").click()
     frame.locator(".fd-verdict", has_text="Bad").click()
