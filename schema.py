@@ -188,6 +188,7 @@ PRE_MIGRATION_SIGNS = {
         and not s.has_index("message", ("conversation_id", "client_msg_id"), unique=True)
     ),
     "008_agent_removed_at": lambda s: s.has_columns("agent", "removed_at"),
+    "011_agent_sessions": lambda s: s.has_tables("agentsession"),
 }
 
 
