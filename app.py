@@ -6,6 +6,7 @@ The commands are in ``cli.py``, the pages outside the blueprints in ``pages.py``
 
 import contextlib
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, abort, request
@@ -21,7 +22,7 @@ import schema
 import throttle
 import widget
 from db import UNAVAILABLE, connect_database, database
-from models import Agent
+from models import AgentSession
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -30,9 +31,10 @@ login_manager.login_message = "Please sign in to continue."
 
 
 @login_manager.user_loader
-def load_agent(agent_id):
-    """The signed-in agent for Flask-Login's session cookie."""
-    return Agent.get_or_none(Agent.id == int(agent_id))
+def load_agent(token):
+    """The signed-in agent for Flask-Login's session or remember-me cookie, which holds the
+    sign-in's token (``Agent.get_id``): None once that session ended or expired."""
+    return AgentSession.agent_for_token(token, request.remote_addr)
 
 
 def create_app(test_config=None):
@@ -48,11 +50,13 @@ def create_app(test_config=None):
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_DURATION=timedelta(days=30),  # and the sign-in's row expires with it
         WIDGET_URL=None,
         DEMO=False,  # the /demo shop page; `make run` turns it on
         WIDGET_WRITES_PER_MINUTE=60,  # per visitor address, all widget POSTs together
         NEW_CLIENTS_PER_HOUR=60,  # per visitor address
-        SIGN_IN_ATTEMPTS_PER_15_MINUTES=10,  # per email and address, successful ones too
+        SIGN_IN_ATTEMPTS_PER_15_MINUTES=10,  # failed sign-ins per account (email)
+        SIGN_IN_FAILURES_PER_ADDRESS_PER_15_MINUTES=30,  # failed sign-ins per address
         PASSWORD_HASH_METHOD="scrypt",  # werkzeug's default; only the tests make it cheaper
     )
     app.config.from_prefixed_env("FRONTDESK")

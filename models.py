@@ -47,13 +47,34 @@ class AuthType:
 MESSAGE_MAX_LENGTH = 5000
 NAME_MAX_LENGTH = 100
 EMAIL_MAX_LENGTH = 254
+USER_AGENT_MAX_LENGTH = 200
 # werkzeug's own default; the app's PASSWORD_HASH_METHOD setting (tests make it cheap) wins.
 DEFAULT_PASSWORD_HASH_METHOD = "scrypt"
 
 
 def hash_token(token):
-    """The stored form of a visitor token: a leaked table must not let anyone act as a visitor."""
+    """The stored form of a visitor token (or an agent's session token): a leaked table must not
+    let anyone act as a visitor or an agent."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def password_hash_method():
+    """How passwords are hashed: the app's PASSWORD_HASH_METHOD, else werkzeug's default."""
+    if has_app_context():
+        return current_app.config.get("PASSWORD_HASH_METHOD") or DEFAULT_PASSWORD_HASH_METHOD
+    return DEFAULT_PASSWORD_HASH_METHOD
+
+
+_dummy_hashes = {}
+
+
+def dummy_password_hash():
+    """A hash of no agent's password, made the way agents' passwords are: checking a password
+    against it costs what checking a real one costs, so an unknown email answers no faster."""
+    method = password_hash_method()
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
+    return _dummy_hashes[method]
 
 
 def new_identity_secret():
@@ -158,14 +179,39 @@ class Agent(UserMixin, BaseModel):
         """The name the admin shows on the agent's messages and in reports."""
         return f"{self.name} (former agent)" if self.removed_at else self.name
 
+    # The session token of the sign-in this object was loaded for (or just created by): what
+    # Flask-Login keeps in the session and remember-me cookies instead of the agent's id.
+    session_token = None
+    session = None  # that sign-in's AgentSession row
+
+    def get_id(self):
+        """Flask-Login's "alternative id": the current sign-in's token, never the bare agent id,
+        so that a cookie stops working when its session is ended on the server."""
+        if not self.session_token:
+            raise RuntimeError("an agent is signed in through AgentSession.start(), not directly")
+        return self.session_token
+
     def set_password(self, password):
-        method = DEFAULT_PASSWORD_HASH_METHOD
-        if has_app_context():
-            method = current_app.config.get("PASSWORD_HASH_METHOD") or method
-        self.password_hash = generate_password_hash(password, method=method)
+        """A new password. For an existing agent, every sign-in ends: whoever knew the old one
+        and signed in with it is out."""
+        self.password_hash = generate_password_hash(password, method=password_hash_method())
+        if self.id is not None:
+            AgentSession.end_all(self)
 
     def check_password(self, password):
         return check_password_hash(self.password_hash, password)
+
+    @classmethod
+    def authenticate(cls, email, password):
+        """The active agent with this email and password, else None; an unknown email costs the
+        same password check as a known one (against a dummy hash), so timing tells nothing."""
+        agent = cls.by_email(email)
+        if agent is None:
+            check_password_hash(dummy_password_hash(), password)
+            return None
+        if agent.check_password(password) and agent.is_active:
+            return agent
+        return None
 
     @classmethod
     def by_email(cls, email):
@@ -190,6 +236,7 @@ class Agent(UserMixin, BaseModel):
             self.email = f"removed-{self.id}@invalid"
             self.password_hash = "!removed"  # no password hash looks like this
             self.save()
+            AgentSession.end_all(self)
 
     @classmethod
     def active_admin_count(cls):
@@ -893,6 +940,144 @@ class Message(BaseModel):
         )
 
 
+class AgentSession(BaseModel):
+    """One sign-in of an agent: its cookies hold a random token, the table only its sha256.
+
+    Signing out, deactivation, removal and a password change delete the rows, so a copied
+    cookie stops working at once. A "keep me signed in" session lasts REMEMBER_COOKIE_DURATION
+    (30 days) from the sign-in and gets a new token each time the remember-me cookie is used;
+    another lasts SESSION_IDLE_HOURS from its last use.
+    """
+
+    token_hash = CharField(max_length=64, unique=True)
+    agent = ForeignKeyField(Agent, backref="sessions", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+    last_seen_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    remember = BooleanField(default=False)
+    user_agent = CharField(null=True, max_length=USER_AGENT_MAX_LENGTH)
+    ip = CharField(null=True, max_length=64)
+    # The token before the last rotation, honoured for ROTATION_GRACE after it: two tabs that
+    # a restarted browser opens at once both come in with the old remember-me cookie.
+    previous_token_hash = CharField(null=True, max_length=64, index=True)
+    rotated_at = DateTimeField(null=True)
+
+    SESSION_IDLE = datetime.timedelta(hours=12)
+    REMEMBER = datetime.timedelta(days=30)
+    ROTATION_GRACE = datetime.timedelta(seconds=30)
+    SEEN_EVERY = datetime.timedelta(minutes=1)  # last_seen_at is written at most this often
+
+    @classmethod
+    def lifetime(cls, remember):
+        if remember and has_app_context():
+            duration = current_app.config.get("REMEMBER_COOKIE_DURATION") or cls.REMEMBER
+            if isinstance(duration, int | float):
+                duration = datetime.timedelta(seconds=duration)
+            return duration
+        return cls.REMEMBER if remember else cls.SESSION_IDLE
+
+    @classmethod
+    def start(cls, agent, remember=False, user_agent=None, ip=None):
+        """A new sign-in for ``agent``; the agent comes back carrying its token (``get_id``)."""
+        now = utcnow()
+        token = secrets.token_urlsafe(32)
+        with database.atomic():
+            cls.delete().where((cls.agent == agent) & (cls.expires_at < now)).execute()
+            row = cls.create(
+                token_hash=hash_token(token),
+                agent=agent,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + cls.lifetime(remember),
+                remember=bool(remember),
+                user_agent=(user_agent or "")[:USER_AGENT_MAX_LENGTH] or None,
+                ip=(ip or "")[:64] or None,
+            )
+        agent.session_token, agent.session = token, row
+        return agent
+
+    @classmethod
+    def agent_for_token(cls, token, ip=None):
+        """The active agent a cookie's token signs in, carrying the token and its session; None
+        for an unknown, ended or expired session, or an agent who may no longer sign in."""
+        if not token or len(token) > 100:
+            return None
+        now = utcnow()
+        token_hash = hash_token(token)
+        row = (
+            cls.select(cls, Agent)
+            .join(Agent)
+            .where(
+                (cls.expires_at > now)
+                & (
+                    (cls.token_hash == token_hash)
+                    | (
+                        (cls.previous_token_hash == token_hash)
+                        & (cls.rotated_at > now - cls.ROTATION_GRACE)
+                    )
+                )
+            )
+            .first()
+        )
+        if row is None or not row.agent.is_active:
+            return None
+        if now - row.last_seen_at >= cls.SEEN_EVERY or (ip and ip != row.ip):
+            row.last_seen_at = now
+            row.ip = (ip or row.ip or "")[:64] or None
+            if not row.remember:
+                row.expires_at = now + cls.SESSION_IDLE
+            row.save(only=[cls.last_seen_at, cls.ip, cls.expires_at])
+        agent = row.agent
+        agent.session_token, agent.session = token, row
+        return agent
+
+    def rotate(self, presented):
+        """A new token for this session, whose cookie came in with ``presented`` (the remember-me
+        cookie was used); the old one works only for ROTATION_GRACE more. Returns the new token,
+        or None when ``presented`` is already the previous one (a parallel request rotated)."""
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        updated = (
+            AgentSession.update(
+                token_hash=hash_token(token),
+                previous_token_hash=hash_token(presented),
+                rotated_at=now,
+                last_seen_at=now,
+            )
+            .where(
+                (AgentSession.id == self.id) & (AgentSession.token_hash == hash_token(presented))
+            )
+            .execute()
+        )
+        if not updated:
+            return None
+        self.token_hash, self.previous_token_hash, self.rotated_at = hash_token(token), None, now
+        return token
+
+    def remaining(self):
+        return max(self.expires_at - utcnow(), datetime.timedelta(0))
+
+    @classmethod
+    def live_for(cls, agent):
+        """The agent's sessions that still work, the most recently used first."""
+        return (
+            cls.select()
+            .where((cls.agent == agent) & (cls.expires_at > utcnow()))
+            .order_by(cls.last_seen_at.desc(), cls.id.desc())
+        )
+
+    def end(self):
+        AgentSession.delete().where(AgentSession.id == self.id).execute()
+
+    @classmethod
+    def end_all(cls, agent, keep=None):
+        """End every session of ``agent`` (but ``keep``); returns how many ended."""
+        query = cls.delete().where(cls.agent == agent)
+        if keep is not None:
+            query = query.where(cls.id != keep.id)
+        return query.execute()
+
+
 class ReadMark(BaseModel):
     """How far an agent has read a conversation: the source of unread counts."""
 
@@ -1109,6 +1294,7 @@ class PersonalData:
 MODELS = [
     Widget,
     Agent,
+    AgentSession,
     Contact,
     Client,
     Conversation,

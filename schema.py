@@ -199,6 +199,7 @@ PRE_MIGRATION_SIGNS = {
     "010_email_confirmation": lambda s: (
         s.has_columns("client", "email_confirmed") and s.has_index("transcriptmail", ("recipient",))
     ),
+    "011_agent_sessions": lambda s: s.has_tables("agentsession"),
 }
 
 

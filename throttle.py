@@ -1,4 +1,4 @@
-"""Rate limits for what strangers can do cheaply: widget writes and admin sign-in attempts.
+"""Rate limits for what strangers can do cheaply: widget writes and failed admin sign-ins.
 
 Counting is Flask-Limiter's (the ``limits`` library's moving window), in the storage that
 ``FRONTDESK_RATELIMIT_STORAGE_URI`` names: ``memory://`` by default, which holds for one process,
@@ -8,6 +8,8 @@ own key (an address, or an email and an address) and its own setting.
 """
 
 import logging
+import math
+import time
 
 from flask import current_app
 from flask_limiter import Limiter
@@ -40,15 +42,44 @@ def allow(bucket, who, setting, window):
     When the storage cannot be reached (Redis down) the request is let through and the outage
     is logged: a rate limit must not take the chat down with it.
     """
-    limit = RateLimitItemPerSecond(max(1, int(current_app.config[setting])), window)
+    return _count("hit", bucket, who, setting, window, True)
+
+
+def record(bucket, who, setting, window):
+    """Count one ``bucket`` thing (a failed sign-in, say) for ``who``, whatever the count."""
+    _count("hit", bucket, who, setting, window, None)
+
+
+def seconds_to_wait(bucket, who, setting, window):
+    """0 while ``who`` is under the ``bucket`` limit (nothing is counted); once it is reached,
+    the seconds until the oldest counted thing leaves the window. For limits that count only
+    failures: check this before trying, ``record`` after a failure."""
+    if _count("test", bucket, who, setting, window, True):
+        return 0
+    stats = _count("get_window_stats", bucket, who, setting, window, None)
+    if stats is None:
+        return window
+    return max(1, math.ceil(stats.reset_time - time.time()))
+
+
+def _limit(setting, window):
+    return RateLimitItemPerSecond(max(1, int(current_app.config[setting])), window)
+
+
+def _count(operation, bucket, who, setting, window, unavailable):
+    """``limiter.limiter.<operation>`` for this limit and key; ``unavailable`` when the storage
+    cannot be reached (logged)."""
+    limit = _limit(setting, window)
     key = who if isinstance(who, str) else "|".join(str(part) for part in who)
     # These explicit checks bypass Flask-Limiter's own keys, so they add its prefix themselves:
     # servers (or test runs) sharing one Redis keep apart by RATELIMIT_KEY_PREFIX.
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX")
     try:
-        return limiter.limiter.hit(limit, *([prefix] if prefix else []), bucket, key)
+        return getattr(limiter.limiter, operation)(
+            limit, *([prefix] if prefix else []), bucket, key
+        )
     except Exception as error:  # the storage's own errors differ per backend
         log.warning(
             "rate limit storage unavailable (%s): request let through", type(error).__name__
         )
-        return True
+        return unavailable

@@ -4,7 +4,8 @@ First-party pages: a cookie session (Flask-Login), CSRF on every form and htmx r
 never framed by another site. This module makes the blueprint and the helpers its views share,
 then imports the view modules, each adding its routes to ``bp``:
 
-- ``auth``: sign in and out
+- ``auth``: sign in and out (each sign-in a session row on the server)
+- ``account``: your sessions (end any of them) and your password; admins end others' sessions
 - ``inbox``: the conversation list and the live stream of every admin page
 - ``conversation``: one conversation, replying, closing and reopening, emailing the transcript
 - ``reports``: ratings over time and per agent
@@ -65,6 +66,7 @@ def page_or_partial(page, partial, **context):
 
 # The views come last: each module adds its routes to ``bp`` and uses the helpers above.
 from admin import (  # noqa: E402, F401
+    account,
     auth,
     conversation,
     inbox,

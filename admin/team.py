@@ -6,7 +6,7 @@ from playhouse.flask_utils import get_object_or_404
 
 from admin import admin_required, bp, page_or_partial
 from forms import AgentForm
-from models import Agent, Contact, Widget, database
+from models import Agent, AgentSession, Contact, Widget, database
 
 CONTACTS_PER_PAGE = 50
 
@@ -82,9 +82,11 @@ def change_agent(agent_id, change):
 
 
 def flip_active(agent):
-    """Deactivate an active agent, or let a deactivated one back in."""
+    """Deactivate an active agent (signed out everywhere at once), or let one back in."""
     agent.active = not agent.active
     agent.save()
+    if not agent.active:
+        AgentSession.end_all(agent)
     return f"{agent.name} is {'active again' if agent.active else 'deactivated'}."
 
 

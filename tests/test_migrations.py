@@ -383,6 +383,7 @@ def test_a_database_of_a_middle_commit_keeps_every_row(new_database):
         "008_agent_removed_at",
         "009_inbox_indexes",
         "010_email_confirmation",
+        "011_agent_sessions",
     ]
     assert schema.pending_migrations() == expected
 
@@ -418,6 +419,7 @@ def test_a_database_an_older_version_upgraded_loses_its_superseded_index(new_dat
         "008_agent_removed_at",
         "009_inbox_indexes",
         "010_email_confirmation",
+        "011_agent_sessions",
     ]
 
     assert count("client") == 4 and count("message") == 12 and count("readmark") == 2
