@@ -43,7 +43,7 @@ def test_live_reply_through_gunicorn(gunicorn_server):
     base, port = gunicorn_server
     token = secrets.token_hex(24)
     page = urllib.request.urlopen(f"{base}/demo").read().decode()
-    key = re.search(r'widget: "([^"]+)"', page).group(1)
+    key = re.search(r'"widget": "([^"]+)"', page).group(1)
 
     first = urllib.request.Request(
         f"{base}/widget/{key}/messages",
