@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(PY) -m flask --app app
 
-.PHONY: setup run test lint format bench clean
+.PHONY: setup run test fuzz lint format bench clean
 
 setup: $(VENV)/.installed static/vendor/htmx.min.js
 
@@ -43,6 +43,9 @@ format: setup
 test: lint
 	$(FLASK) labels check
 	$(PY) -m pytest
+
+fuzz: setup  # the property-based suite with many more examples than `make test` runs
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -p no:cacheprovider tests/test_fuzz.py
 
 # BENCH_STREAMS=1000 (or 2000) make bench: more open widget streams than the default 200.
 bench: setup

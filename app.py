@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import admin
 import assets
 import cli
+import inputs
 import pages
 import schema
 import throttle
@@ -73,6 +74,7 @@ def create_app(test_config=None):
     csrf.init_app(app)
     login_manager.init_app(app)
     throttle.init_app(app)
+    app.url_map.converters["id"] = inputs.IdConverter  # before the routes that use <id:...>
     app.register_blueprint(widget.bp)
     app.register_blueprint(admin.bp)
     csrf.exempt(widget.bp)
@@ -124,19 +126,46 @@ def register_request_hooks(app):
         abort(503, "The database needs an upgrade: run `flask --app app init-db`, then reload.")
 
     @app.before_request
-    def refuse_nul_characters():
-        """No text anywhere holds a NUL character (PostgreSQL cannot store one): 400, not 500."""
-        values = [request.path, *request.args.values(), *request.form.values()]
-        if any("\x00" in value for value in values):
-            abort(400, "Text must not contain NUL characters.")
+    def refuse_unusable_text():
+        """Control characters, lone surrogates and bytes that are not UTF-8 in the path, the
+        query, a form or the headers Frontdesk reads: a 400 (the widget's notice inside the
+        widget), before anything is looked up or stored. See ``inputs``."""
+        problem = inputs.request_problem(request)
+        if problem:
+            abort(400, problem)
 
     @app.after_request
     def common_headers(response):
-        """Every page but the widget's refuses to be framed by another site (clickjacking)."""
+        """Scripts only from Frontdesk's own files, on every page; and every page but the
+        widget's refuses to be framed by another site (clickjacking)."""
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        policy = {}
         if request.blueprint != "widget":
             response.headers["X-Frame-Options"] = "DENY"
-            csp = response.headers.get("Content-Security-Policy")
-            if not csp:
-                response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+            policy["frame-ancestors"] = "'none'"
+        if response.mimetype == "text/html":
+            policy.update(PAGE_POLICY)
+        if policy:
+            response.headers["Content-Security-Policy"] = compose_policy(
+                response.headers.get("Content-Security-Policy"), policy
+            )
         return response
+
+
+# Every HTML page: no inline scripts, event handler attributes or eval (htmx runs without it
+# as long as no template uses hx-on or js: values), no plugins, no <base> pointing elsewhere.
+PAGE_POLICY = {"script-src": "'self'", "object-src": "'none'", "base-uri": "'self'"}
+
+
+def compose_policy(existing, defaults):
+    """A Content-Security-Policy header: ``existing`` (what a view set, such as the widget's
+    ``frame-ancestors`` for its allowed domains, or the demo's script sources) keeps its
+    directives; ``defaults`` adds the directives it lacks."""
+    directives = {}
+    for part in (existing or "").split(";"):
+        name, _, value = part.strip().partition(" ")
+        if name:
+            directives[name.lower()] = value.strip()
+    for name, value in defaults.items():
+        directives.setdefault(name, value)
+    return "; ".join(f"{name} {value}".strip() for name, value in directives.items())

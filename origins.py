@@ -6,6 +6,12 @@ a page's origin against what was saved (``domain_matches``).
 
 import re
 
+from publicsuffixlist import PublicSuffixList
+
+# The Public Suffix List (ICANN and private suffixes such as github.io), as the package ships it.
+# Unknown top-level names (localhost, .example, .test) are not suffixes: they stay usable.
+PUBLIC_SUFFIXES = PublicSuffixList(accept_unknown=False)
+
 DEFAULT_PORTS = {"http": "80", "https": "443"}
 MAX_ENTRIES = 50
 
@@ -48,7 +54,8 @@ def domain_list(text):
 
 def clean_allowed_domains(text):
     """The typed list tidied up for storing (None when empty); DomainListError when it is not
-    one site per line."""
+    one site per line, or when an entry is a public suffix (``com``, ``*.co.uk``, ``github.io``)
+    that anyone can have a site under."""
     entries = []
     for line in (text or "").splitlines():
         entry = line.strip().lower().rstrip("/")
@@ -58,6 +65,13 @@ def clean_allowed_domains(text):
             raise DomainListError(
                 f"“{line.strip()[:80]}” is not a site. Write one per line, like "
                 "shop.example.com, *.example.com or https://shop.example.com:8443."
+            )
+        _scheme, host, _port = split_origin(entry)
+        if PUBLIC_SUFFIXES.is_public(host.removeprefix("*.")):
+            raise DomainListError(
+                f"“{line.strip()[:80]}” names a public suffix (like com, co.uk or github.io), "
+                "under which anyone can have a site. Name your own site, like shop.example.com "
+                "or *.example.com."
             )
         entries.append(entry)
     if len(entries) > MAX_ENTRIES:

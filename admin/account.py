@@ -50,7 +50,7 @@ def account():
     return sessions_page(current_user)
 
 
-@bp.post("/account/sessions/<int:session_id>/end")
+@bp.post("/account/sessions/<id:session_id>/end")
 @login_required
 def end_own_session(session_id):
     """End one of your sessions; ending this browser's own signs you out here."""
@@ -99,7 +99,7 @@ def team_member(agent_id):
     return get_object_or_404(Agent, (Agent.id == agent_id) & Agent.removed_at.is_null())
 
 
-@bp.get("/agents/<int:agent_id>/sessions")
+@bp.get("/agents/<id:agent_id>/sessions")
 @admin_required
 def agent_sessions(agent_id):
     """An agent's sessions, for an admin (one's own are on Your account)."""
@@ -109,7 +109,7 @@ def agent_sessions(agent_id):
     return sessions_page(agent)
 
 
-@bp.post("/agents/<int:agent_id>/sessions/<int:session_id>/end")
+@bp.post("/agents/<id:agent_id>/sessions/<id:session_id>/end")
 @admin_required
 def end_agent_session(agent_id, session_id):
     agent = team_member(agent_id)
@@ -123,7 +123,7 @@ def end_agent_session(agent_id, session_id):
     return redirect(url_for("admin.agent_sessions", agent_id=agent.id))
 
 
-@bp.post("/agents/<int:agent_id>/sessions/end")
+@bp.post("/agents/<id:agent_id>/sessions/end")
 @admin_required
 def end_agent_sessions(agent_id):
     """Sign an agent out everywhere (a lost laptop, say)."""

@@ -11,7 +11,7 @@ from mailer import send_transcript
 from models import Conversation, Message, TranscriptMail, database
 
 
-@bp.get("/conversations/<int:conversation_id>")
+@bp.get("/conversations/<id:conversation_id>")
 @login_required
 def conversation(conversation_id):
     """One conversation's messages, everything known about the client, a reply box."""
@@ -29,7 +29,7 @@ def conversation(conversation_id):
     )
 
 
-@bp.post("/conversations/<int:conversation_id>/reply")
+@bp.post("/conversations/<id:conversation_id>/reply")
 @login_required
 def reply(conversation_id):
     """Store an agent's reply; it reaches the client's widget live."""
@@ -53,7 +53,7 @@ def reply(conversation_id):
     )
 
 
-@bp.post("/conversations/<int:conversation_id>/status")
+@bp.post("/conversations/<id:conversation_id>/status")
 @login_required
 def set_status(conversation_id):
     """Close or reopen a conversation; the client sees it at once."""
@@ -67,7 +67,7 @@ def set_status(conversation_id):
     return redirect(url_for("admin.conversation", conversation_id=found.id))
 
 
-@bp.post("/conversations/<int:conversation_id>/transcript")
+@bp.post("/conversations/<id:conversation_id>/transcript")
 @login_required
 def email_transcript(conversation_id):
     """Send the transcript to the client's stored email, on the agent's request."""

@@ -64,7 +64,7 @@ class EditorLabels(Labels):
         return list(load_language(SOURCE_LANGUAGE))
 
 
-@bp.route("/widgets/<int:widget_id>/language", methods=["GET", "POST"])
+@bp.route("/widgets/<id:widget_id>/language", methods=["GET", "POST"])
 @admin_required
 def widget_language(widget_id):
     """List, save and reset the widget's overrides for one language."""
@@ -114,7 +114,7 @@ def widget_language(widget_id):
     ), status
 
 
-@bp.post("/widgets/<int:widget_id>/language/preview")
+@bp.post("/widgets/<id:widget_id>/language/preview")
 @admin_required
 def widget_language_preview(widget_id):
     """The widget drawn with the wording being typed (unsaved), for the editor's preview."""

@@ -11,7 +11,7 @@ from events import broker
 from models import Client, Contact, PersonalData
 
 
-@bp.get("/contacts/<int:contact_id>/delete")
+@bp.get("/contacts/<id:contact_id>/delete")
 @admin_required
 def confirm_delete_contact(contact_id):
     """What deleting this contact's data removes, and the button that does it."""
@@ -24,7 +24,7 @@ def confirm_delete_contact(contact_id):
     )
 
 
-@bp.post("/contacts/<int:contact_id>/delete")
+@bp.post("/contacts/<id:contact_id>/delete")
 @admin_required
 def delete_contact(contact_id):
     """Delete the contact and everything of theirs, for good."""
@@ -34,7 +34,7 @@ def delete_contact(contact_id):
     return deleted(label, counts, url_for("admin.contacts"))
 
 
-@bp.get("/clients/<int:client_id>/delete")
+@bp.get("/clients/<id:client_id>/delete")
 @admin_required
 def confirm_delete_client(client_id):
     """The same for a visitor who is no contact; a contact's browser is deleted with them."""
@@ -53,7 +53,7 @@ def confirm_delete_client(client_id):
     )
 
 
-@bp.post("/clients/<int:client_id>/delete")
+@bp.post("/clients/<id:client_id>/delete")
 @admin_required
 def delete_client(client_id):
     """Delete the visitor, their other browsers and their conversations, for good."""

@@ -32,7 +32,7 @@ def widgets():
     )
 
 
-@bp.route("/widgets/<int:widget_id>/general", methods=["GET", "POST"])
+@bp.route("/widgets/<id:widget_id>/general", methods=["GET", "POST"])
 @admin_required
 def widget_general(widget_id):
     """Administration > Website widget > General: name, client authentication type, language."""
@@ -58,7 +58,7 @@ def widget_general(widget_id):
     ), status
 
 
-@bp.get("/widgets/<int:widget_id>/install")
+@bp.get("/widgets/<id:widget_id>/install")
 @admin_required
 def widget_install(widget_id):
     """Administration > Website widget > Install: the snippet, the identity secret, examples."""
@@ -70,7 +70,7 @@ def widget_install(widget_id):
     )
 
 
-@bp.post("/widgets/<int:widget_id>/identity-secret")
+@bp.post("/widgets/<id:widget_id>/identity-secret")
 @admin_required
 def regenerate_identity_secret(widget_id):
     """A new identity secret; tokens signed with the old one stop working at once."""

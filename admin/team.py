@@ -36,7 +36,7 @@ def contacts():
     )
 
 
-@bp.get("/contacts/<int:contact_id>")
+@bp.get("/contacts/<id:contact_id>")
 @login_required
 def contact(contact_id):
     """One contact and all of their conversations: the overview of past interactions."""
@@ -103,21 +103,21 @@ def remove(agent):
     return f"{agent.name} was removed. Their replies stay in the conversations, under their name."
 
 
-@bp.post("/agents/<int:agent_id>/active")
+@bp.post("/agents/<id:agent_id>/active")
 @admin_required
 def toggle_active(agent_id):
     """Deactivate an agent (they can no longer sign in) or let them back in."""
     return change_agent(agent_id, flip_active)
 
 
-@bp.post("/agents/<int:agent_id>/admin")
+@bp.post("/agents/<id:agent_id>/admin")
 @admin_required
 def toggle_admin(agent_id):
     """Give or take admin rights."""
     return change_agent(agent_id, flip_admin)
 
 
-@bp.post("/agents/<int:agent_id>/delete")
+@bp.post("/agents/<id:agent_id>/delete")
 @admin_required
 def delete_agent(agent_id):
     """Remove an agent; their replies stay in the conversations, marked "former agent"."""

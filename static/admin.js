@@ -13,3 +13,18 @@
     if (box && document.activeElement === document.body) box.focus();
   });
 })();
+
+/* Forms and buttons that ask first: data-confirm holds the question ({name}: the form's
+   data-name). Event handler attributes would need 'unsafe-inline' in the page's policy. */
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var asker = event.submitter && event.submitter.hasAttribute("data-confirm")
+      ? event.submitter : form;
+    var question = asker.getAttribute("data-confirm");
+    if (!question) return;
+    question = question.replace("{name}", form.getAttribute("data-name") || "");
+    if (!window.confirm(question)) event.preventDefault();
+  });
+})();

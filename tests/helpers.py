@@ -498,3 +498,8 @@ def postgres_database(name, url=POSTGRES_URL):
         with server.cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         server.close()
+
+
+def demo_widget_key(page_html):
+    """The widget key the demo page embeds (from its JSON settings block)."""
+    return re.search(r'"widget": "([^"]+)"', page_html).group(1)

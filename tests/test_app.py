@@ -21,7 +21,7 @@ def test_healthz_answers_when_the_database_does(client):
 def test_demo_page_embeds_the_widget_from_the_other_origin(client, widget):
     response = client.get("/demo", base_url="http://localhost:5000")
     page = response.data.decode()
-    assert f'widget: "{widget.key}"' in page
+    assert f'"widget": "{widget.key}"' in page
     assert '<script src="http://127.0.0.1:5000/embed.js" async></script>' in page
     assert "Log in as a demo customer" in page
 
@@ -97,7 +97,7 @@ def test_pages_outside_the_widget_refuse_framing(client):
     for path in ("/", "/demo", "/healthz", "/no-such-page"):
         response = client.get(path)
         assert response.headers["X-Frame-Options"] == "DENY", path
-        assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'", path
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], path
 
 
 def test_demo_is_off_unless_asked_for(app, client):

@@ -15,7 +15,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from helpers import ADMIN_PASSWORD, ServerProcess, postgres_database
+from helpers import ADMIN_PASSWORD, ServerProcess, demo_widget_key, postgres_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -53,7 +53,7 @@ def test_live_reply_through_gunicorn(gunicorn_server):
     base, port = gunicorn_server
     token = secrets.token_hex(24)
     page = urllib.request.urlopen(f"{base}/demo").read().decode()
-    key = re.search(r'widget: "([^"]+)"', page).group(1)
+    key = demo_widget_key(page)
 
     first = urllib.request.Request(
         f"{base}/widget/{key}/messages",

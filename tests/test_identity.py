@@ -302,9 +302,8 @@ def test_allowed_domains_set_frame_ancestors_and_gate_the_loader(client, widget)
     widget.allowed_domains = "shop.example\n*.example.org"
     widget.save()
     frame = client.get(f"/widget/{widget.key}")
-    assert frame.headers["Content-Security-Policy"] == (
-        "frame-ancestors 'self' shop.example *.example.org"
-    )
+    policy = frame.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self' shop.example *.example.org;" in policy
     settings = f"/widget/{widget.key}/settings.json"
     allowed = client.get(settings, headers={"Origin": "https://shop.example"})
     assert allowed.status_code == 200
@@ -317,7 +316,8 @@ def test_allowed_domains_set_frame_ancestors_and_gate_the_loader(client, widget)
 
 
 def test_no_allowed_domains_means_any_site(client, widget):
-    assert "Content-Security-Policy" not in client.get(f"/widget/{widget.key}").headers
+    frame = client.get(f"/widget/{widget.key}")
+    assert "frame-ancestors" not in frame.headers["Content-Security-Policy"]
     response = client.get(
         f"/widget/{widget.key}/settings.json", headers={"Origin": "https://anywhere.example"}
     )

@@ -31,6 +31,7 @@ from helpers import (
     CuttableProxy,
     LiveServer,
     ServerProcess,
+    demo_widget_key,
     postgres_database,
 )
 from peewee import OperationalError
@@ -184,7 +185,7 @@ def test_a_postgresql_outage_and_recovery(outage_server):
     plain = urllib.request.build_opener()
     status, page = fetch(plain, f"{base}/demo")
     assert status == 200
-    key = re.search(r'widget: "([^"]+)"', page).group(1)
+    key = demo_widget_key(page)
     token = secrets.token_hex(24)
     visitor = {"X-Frontdesk-Token": token, "HX-Request": "true"}
 

@@ -22,7 +22,13 @@ import urllib.request
 
 import pytest
 import redis
-from helpers import ADMIN_EMAIL, ADMIN_PASSWORD, ScaledServerProcess, postgres_database
+from helpers import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ScaledServerProcess,
+    demo_widget_key,
+    postgres_database,
+)
 
 REDIS_URL = os.environ.get("FRONTDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 WAIT_SECONDS = 30  # the longest a message may take to show up (two loaded cores)
@@ -166,7 +172,7 @@ class Visitor:
     def __init__(self, server):
         self.server = server
         page = urllib.request.urlopen(f"{server.base_url}/demo", timeout=20).read().decode()
-        self.key = re.search(r'widget: "([^"]+)"', page).group(1)
+        self.key = demo_widget_key(page)
         self.token = secrets.token_hex(24)
 
     def post(self, body):

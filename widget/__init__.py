@@ -96,12 +96,19 @@ def show_http_error(error):
     return show_problem(WidgetProblem(error.code, key))
 
 
+# Public, the same for every visitor: the loader and its settings set their own caching.
+SHARED_RESPONSES = frozenset({"widget.embed_script", "widget.loader_settings"})
+
+
 @bp.after_request
-def no_referrer(response):
-    """Widget pages never tell other sites where the visitor was.
+def private_headers(response):
+    """Widget pages never tell other sites where the visitor was, and what a visitor's token
+    gets (their chat, their stream, a notice about them) is kept by no browser cache or proxy.
 
     (They may be framed, by any site or by the allowed domains: see ``chat.frame``.)"""
     response.headers["Referrer-Policy"] = "no-referrer"
+    if request.endpoint not in SHARED_RESPONSES:
+        response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -18,6 +18,7 @@ import assets
 from events import TooManyStreams, broker, event_stream, format_event, last_event_id
 from forms import ContactForm, MessageForm
 from identity import IdentityError, verify_identity_token
+from inputs import json_problem
 from models import NAME_MAX_LENGTH, Client, Message, database, hash_token
 from widget import WidgetProblem, bp
 from widget.visitor import current_visitor
@@ -226,18 +227,16 @@ def clean_user_data(data):
     """A site user's fields as a dict of short strings with an ``id``.
 
     Nothing from a host page is trusted, and even signed claims are bounded: the size, the shape
-    and every value are checked.
+    and every value are checked. Text no page could show (control characters, lone surrogates
+    from ``\ud800`` escapes), at any depth, refuses the whole: 422.
     """
-    if not isinstance(data, dict) or len(data) > CUSTOM_FIELDS_MAX:
+    if not isinstance(data, dict) or len(data) > CUSTOM_FIELDS_MAX or json_problem(data):
         raise WidgetProblem(422, "error.user_data_invalid")
     user = {}
     for field, value in data.items():
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             continue  # nested objects and nulls are dropped, not stored half-understood
-        field, value = str(field)[:64], str(value)[:500]
-        if "\x00" in field or "\x00" in value:
-            continue  # no database stores a NUL character
-        user[field] = value
+        user[str(field)[:64]] = str(value)[:500]
     if not user.get("id", "").strip():
         raise WidgetProblem(422, "error.user_data_invalid")
     user["id"] = user["id"].strip()[:255]
