@@ -103,7 +103,7 @@ def test_a_message_may_hold_tabs_and_line_breaks(client, widget):
         ("X-Frontdesk-Page", "https://shop.example/\xff"),  # a byte that is not UTF-8
         ("X-Frontdesk-Language", "de\x1b"),
         ("Last-Event-ID", "\xc3"),
-        ("X-Frontdesk-Token", secrets.token_hex(24) + "\x00"),
+        ("X-Frontdesk-Token", "a" * 48 + "\x00"),
     ],
 )
 def test_unusable_text_in_frontdesk_headers_is_refused(client, widget, header, value):
