@@ -19,9 +19,8 @@ import os
 import secrets
 import shutil
 
-import psycopg2
 import pytest
-from helpers import ADMIN_PASSWORD, CHEAP_PASSWORD_HASH, sign_in
+from helpers import ADMIN_PASSWORD, CHEAP_PASSWORD_HASH, postgres_database, sign_in
 from peewee import sort_models
 
 import schema
@@ -30,10 +29,6 @@ from app import create_app
 from cli import seed_demo
 from db import connect_database
 from models import MODELS, Agent, Widget, database
-
-POSTGRES_URL = os.environ.get(
-    "FRONTDESK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 
 
 def make_app(database_url):
@@ -78,28 +73,13 @@ def sqlite_template(tmp_path_factory):
 @pytest.fixture(scope="session")
 def postgres_url():
     """A PostgreSQL database of this test session's own, with the tables; dropped at the end."""
-    try:
-        server = psycopg2.connect(POSTGRES_URL, connect_timeout=3)
-    except psycopg2.OperationalError as error:
-        message = f"PostgreSQL is not reachable at {POSTGRES_URL}: {error}"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}\nCI is set, so the PostgreSQL tests must run.", pytrace=False)
-        pytest.skip(message)
-    server.autocommit = True
-    name = f"frontdesk_test_{os.getpid()}"
-    with server.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {name}")
-        cursor.execute(f"CREATE DATABASE {name}")
-    url = POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-    connect_database(url)
-    with database.connection_context():
-        schema.upgrade()
-    yield url
-    if not database.is_closed():
-        database.close()
-    with server.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    server.close()
+    with postgres_database(f"frontdesk_test_{os.getpid()}") as url:
+        connect_database(url)
+        with database.connection_context():
+            schema.upgrade()
+        yield url
+        if not database.is_closed():
+            database.close()
 
 
 @pytest.fixture(scope="session")
