@@ -291,9 +291,12 @@ def format_event(data, event_id=None, event=None):
 END_EVENT = "end"
 
 
-def event_stream(topics, read_new, heartbeat=HEARTBEAT_SECONDS, holder=None, limits=None):
+def event_stream(
+    topics, read_new, heartbeat=HEARTBEAT_SECONDS, holder=None, limits=None, on_heartbeat=None
+):
     """An SSE response: each round, ``read_new()`` gives the events to send, as SSE text
-    (None ends the stream).
+    (None ends the stream). ``on_heartbeat()``, if given, runs (with a database connection)
+    when the stream starts and at each heartbeat: a sign that whoever holds it is still there.
 
     ``read_new`` runs inside a short database connection; between rounds the stream holds no
     connection, only its subscription. With ``holder`` (``(key, per_holder)``) and ``limits``
@@ -317,6 +320,8 @@ def event_stream(topics, read_new, heartbeat=HEARTBEAT_SECONDS, holder=None, lim
         try:
             with database.connection_context():
                 replay = read_new()
+                if on_heartbeat is not None:
+                    on_heartbeat()
             if replay is None:
                 yield format_event("", event=END_EVENT)
                 return
@@ -327,6 +332,9 @@ def event_stream(topics, read_new, heartbeat=HEARTBEAT_SECONDS, holder=None, lim
                     yield format_event("", event=END_EVENT)
                     return
                 if not woken:
+                    if on_heartbeat is not None:
+                        with database.connection_context():
+                            on_heartbeat()
                     yield ": heartbeat\n\n"
                     continue
                 with database.connection_context():

@@ -169,6 +169,10 @@ class Agent(UserMixin, BaseModel):
     # When an admin removed the agent from the team (migration 008). The row stays, so their
     # replies keep their name and ids are never given to someone else.
     removed_at = DateTimeField(null=True)
+    # When one of the agent's admin pages last held its live stream (migration 012): refreshed
+    # at each stream heartbeat, so an agent counts as online while a page of theirs is open.
+    last_seen_at = DateTimeField(null=True)
+    ONLINE_WINDOW = datetime.timedelta(seconds=45)  # three missed heartbeats: gone
 
     @property
     def is_active(self):
@@ -237,6 +241,24 @@ class Agent(UserMixin, BaseModel):
             self.password_hash = "!removed"  # no password hash looks like this
             self.save()
             AgentSession.end_all(self)
+
+    def mark_online(self):
+        """Note that one of this agent's admin pages is open now."""
+        Agent.update(last_seen_at=utcnow()).where(Agent.id == self.id).execute()
+
+    @classmethod
+    def online(cls):
+        """Active agents with an admin page open (seen within ``ONLINE_WINDOW``)."""
+        return cls.select().where(
+            cls.active,
+            cls.removed_at.is_null(),
+            cls.last_seen_at > utcnow() - cls.ONLINE_WINDOW,
+        )
+
+    @classmethod
+    def anyone_online(cls):
+        """Whether at least one agent has the admin open: the widget says "online"."""
+        return cls.online().exists()
 
     @classmethod
     def active_admin_count(cls):

@@ -157,6 +157,9 @@ class Snapshot:
 
 # What each migration's change looks like, for databases older than the migrations: a
 # migration counts as applied when all of its change is there (superseded indexes gone too).
+# Migrations after LAST_PRE_MIGRATION_CHANGE came with the migration history itself, so no
+# database without that history has them.
+LAST_PRE_MIGRATION_CHANGE = "011_agent_sessions"
 PRE_MIGRATION_SIGNS = {
     "001_initial": lambda s: s.has_tables(
         "widget", "agent", "contact", "client", "conversation", "message"
@@ -213,7 +216,8 @@ def detect_applied():
     snapshot = Snapshot()
     if not APP_TABLES & snapshot.tables:
         return []
-    return [name for name in migration_names() if PRE_MIGRATION_SIGNS[name](snapshot)]
+    older = [name for name in migration_names() if name <= LAST_PRE_MIGRATION_CHANGE]
+    return [name for name in older if PRE_MIGRATION_SIGNS[name](snapshot)]
 
 
 # Steps the migration files use. A database from before migrations may have part of a

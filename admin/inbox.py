@@ -90,8 +90,17 @@ def live():
         events.append(format_event(str(unread), event="inbox-changed"))
         return "".join(events)
 
+    def still_here():
+        """The open page keeps the agent online (``Agent.anyone_online``)."""
+        Agent(id=agent_id).mark_online()
+
     topics = ("inbox", f"conversation:{viewed.id}") if viewed else ("inbox",)
-    return event_stream(topics, read_new, holder=(f"agent:{agent_id}", STREAMS_PER_AGENT))
+    return event_stream(
+        topics,
+        read_new,
+        holder=(f"agent:{agent_id}", STREAMS_PER_AGENT),
+        on_heartbeat=still_here,
+    )
 
 
 class InboxRows:

@@ -1,10 +1,12 @@
 """Live updates over Server-Sent Events: replay after Last-Event-ID, heartbeats, no duplicates."""
 
+import datetime
 import secrets
 
 import pytest
 from helpers import send_message, set_auth_type, sign_in, start_chat, visitor_headers
 
+from db import utcnow
 from events import Broker, broker, format_event
 from models import Agent, AuthType, Conversation, Message
 
@@ -135,3 +137,23 @@ def test_a_deactivated_agent_stream_ends(app, client, db, agent_without_admin_ri
     broker.publish("inbox")
     assert list(chunks) == [b"event: end\ndata: \n\n"]  # over: the page does not reconnect
     response.close()
+
+
+def test_an_agent_with_the_admin_open_is_online_until_their_heartbeats_stop(
+    app, db, agent_without_admin_rights
+):
+    assert not Agent.anyone_online()
+    agent_client = app.test_client()
+    sign_in(agent_client, "agent@example.com", "agent-password-1")
+    response = agent_client.get("/admin/live", buffered=False)
+    next(iter(response.response))
+    response.close()
+    assert [agent.email for agent in Agent.online()] == ["agent@example.com"]
+
+    silent_since = Agent.ONLINE_WINDOW + datetime.timedelta(seconds=1)
+    Agent.update(last_seen_at=utcnow() - silent_since).execute()
+    assert not Agent.anyone_online()  # the page closed: no heartbeat refreshed it
+
+    Agent.update(last_seen_at=utcnow()).execute()
+    Agent.update(active=False).execute()
+    assert not Agent.anyone_online()  # a deactivated agent is never online

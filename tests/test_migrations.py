@@ -22,6 +22,8 @@ POSTGRES_URL = os.environ.get(
 )
 T0 = datetime.datetime(2026, 11, 1, 9, 0, 0)
 ALL = schema.migration_names()
+# The migrations made after migration history existed: every older database needs them all.
+NEWER = [name for name in ALL if name > schema.LAST_PRE_MIGRATION_CHANGE]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -384,6 +386,7 @@ def test_a_database_of_a_middle_commit_keeps_every_row(new_database):
         "009_inbox_indexes",
         "010_email_confirmation",
         "011_agent_sessions",
+        *NEWER,
     ]
     assert schema.pending_migrations() == expected
 
@@ -420,6 +423,7 @@ def test_a_database_an_older_version_upgraded_loses_its_superseded_index(new_dat
         "009_inbox_indexes",
         "010_email_confirmation",
         "011_agent_sessions",
+        *NEWER,
     ]
 
     assert count("client") == 4 and count("message") == 12 and count("readmark") == 2
@@ -444,7 +448,7 @@ def test_the_migrations_end_where_the_models_are(new_database):
 
 
 def test_every_migration_can_be_recognised_in_a_database_from_before_migrations():
-    assert sorted(schema.PRE_MIGRATION_SIGNS) == ALL
+    assert sorted(schema.PRE_MIGRATION_SIGNS) == [n for n in ALL if n not in NEWER]
     assert ALL[0] == "001_initial" and len(ALL) == len({name[:3] for name in ALL})
 
 
