@@ -6,6 +6,7 @@ where the text appears. English (``en.po``) is the source; a label missing from 
 falls back to English, so a widget never shows a blank.
 """
 
+import functools
 import re
 import string
 from dataclasses import dataclass
@@ -47,9 +48,16 @@ def placeholders(text):
 
 
 def language_codes(directory=None):
-    """Every language with a file, English first."""
-    codes = sorted(path.stem for path in (directory or LANGUAGES_DIR).glob("*.po"))
-    return sorted(codes, key=lambda code: code != SOURCE_LANGUAGE)
+    """Every language with a file, English first (listed again when the folder changes)."""
+    directory = directory or LANGUAGES_DIR
+    return _language_codes(directory, directory.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _language_codes(directory, _mtime):
+    """The folder's listing, read once per version of the folder: every widget request asks."""
+    codes = sorted(path.stem for path in directory.glob("*.po"))
+    return tuple(sorted(codes, key=lambda code: code != SOURCE_LANGUAGE))
 
 
 def language_choices():
@@ -59,6 +67,7 @@ def language_choices():
     ]
 
 
+@functools.lru_cache(maxsize=64)
 def text_direction(code):
     """``rtl`` or ``ltr`` for a language code."""
     return Locale.parse(code).text_direction

@@ -66,7 +66,8 @@ def sqlite_template(tmp_path_factory):
         database.connect()
         schema.upgrade()
         seed()
-        database.close()  # the last connection checkpoints the WAL into the file
+        database.close()
+        database.obj.close_all()  # closing the pool's last connection checkpoints the WAL
     return path
 
 

@@ -140,11 +140,13 @@ def sign(widget, claims=None, secret=None, algorithm="HS256", **extra):
 # --- the agent's admin -----------------------------------------------------------------------
 
 
-def csrf_token_from(response):
-    """The CSRF token of the form on a page (a test client response)."""
-    match = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', response.data)
+def csrf_token_from(page):
+    """The CSRF token of the form on a page: a test client response, or the page's HTML."""
+    html = page.data if hasattr(page, "data") else page
+    html = html.encode() if isinstance(html, str) else html
+    match = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', html)
     if not match:
-        match = re.search(rb'name="csrf_token" value="([^"]+)"', response.data)
+        match = re.search(rb'name="csrf_token" value="([^"]+)"', html)
     assert match, "no CSRF token in the page"
     return match.group(1).decode()
 

@@ -15,7 +15,13 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from helpers import ADMIN_PASSWORD, ServerProcess, demo_widget_key, postgres_database
+from helpers import (
+    ADMIN_PASSWORD,
+    ServerProcess,
+    csrf_token_from,
+    demo_widget_key,
+    postgres_database,
+)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -74,7 +80,7 @@ def test_live_reply_through_gunicorn(gunicorn_server):
         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
     )
     login_page = agent.open(f"{base}/admin/login").read().decode()
-    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+    csrf = csrf_token_from(login_page)
     form = {"email": "admin@example.com", "password": ADMIN_PASSWORD, "csrf_token": csrf}
     agent.open(f"{base}/admin/login", data=urllib.parse.urlencode(form).encode())
     inbox = agent.open(f"{base}/admin/").read().decode()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from peewee import IntegrityError, Table
+from peewee import IntegrityError, SqliteDatabase, Table
 
 import schema
 from db import connect_database, database
@@ -69,7 +69,7 @@ def backend():
 
 
 def url_is_sqlite():
-    return type(database.obj).__name__.startswith("Sqlite")
+    return isinstance(database.obj, SqliteDatabase)
 
 
 def load_schema(commit):

@@ -31,6 +31,7 @@ from helpers import (
     CuttableProxy,
     LiveServer,
     ServerProcess,
+    csrf_token_from,
     demo_widget_key,
     postgres_database,
 )
@@ -199,7 +200,7 @@ def test_a_postgresql_outage_and_recovery(outage_server):
         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
     )
     status, login_page = fetch(agent, f"{base}/admin/login")
-    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+    csrf = csrf_token_from(login_page)
     signed_in = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": csrf}
     assert fetch(agent, f"{base}/admin/login", signed_in)[0] == 200  # redirected to the inbox
     inbox = fetch(agent, f"{base}/admin/")[1]

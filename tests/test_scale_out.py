@@ -26,6 +26,7 @@ from helpers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     ScaledServerProcess,
+    csrf_token_from,
     demo_widget_key,
     postgres_database,
 )
@@ -204,7 +205,11 @@ class Agent:
         self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
         login = self.get("/admin/login")
-        form = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": csrf_in(login)}
+        form = {
+            "email": ADMIN_EMAIL,
+            "password": ADMIN_PASSWORD,
+            "csrf_token": csrf_token_from(login),
+        }
         with self.opener.open(self.url("/admin/login"), urllib.parse.urlencode(form).encode()) as r:
             assert not r.url.endswith("/admin/login"), "the sign-in did not take"
 
@@ -225,7 +230,7 @@ class Agent:
         """Post a reply as the conversation page's htmx form does; the response's status."""
         page = f"/admin/conversations/{conversation_id}"
         if not hasattr(self, "csrf"):
-            self.csrf = csrf_in(self.get(page))
+            self.csrf = csrf_token_from(self.get(page))
         request = urllib.request.Request(
             self.url(f"{page}/reply"),
             data=urllib.parse.urlencode({"body": body, "csrf_token": self.csrf}).encode(),
@@ -240,14 +245,6 @@ class Agent:
         return EventStream(
             self.server.port, f"/admin/live?conversation={conversation_id}", {"Cookie": cookie}
         )
-
-
-def csrf_in(page):
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-        r'name="csrf_token" value="([^"]+)"', page
-    )
-    assert match, "no CSRF token in the page"
-    return match.group(1)
 
 
 # --- live updates across processes ------------------------------------------------------------
