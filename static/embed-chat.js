@@ -1,5 +1,6 @@
 /* Frontdesk chat, on the host page: the part of the loader (embed.js) fetched when the visitor
-   opens the chat or the page logs its user out. It opens and closes the chat iframe, hands it the
+   opens the chat or the page logs its user out, or at once for a visitor who chats (to show the
+   replies they have not read). It opens and closes the chat iframe, hands it the
    page's user data by postMessage (never in a URL), keeps the visitor token in the page's storage
    when the iframe may not keep its own, and ends a session on Frontdesk("logout"). Served under a
    hashed name, cached for good: embed.js names the version it goes with. */
