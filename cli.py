@@ -1,5 +1,5 @@
 """Frontdesk's commands (``flask --app app ...``): ``init-db``, ``create-agent``, ``backup``,
-``restore``, ``labels``.
+``restore``, ``labels``, ``send-unread-replies``.
 
 ``register(app)`` adds them to the app's CLI; the ``labels`` group lives in ``labels.py``.
 """
@@ -16,6 +16,7 @@ from db import database
 from labels import labels_cli
 from models import Agent, Widget
 from schema import create_tables
+from unread_mail import send_unread_replies_command
 
 
 def register(app):
@@ -25,6 +26,7 @@ def register(app):
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(labels_cli)
+    app.cli.add_command(send_unread_replies_command)
 
 
 def seed_demo(admin_password=None):

@@ -10,6 +10,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     HiddenField,
+    IntegerField,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -17,7 +18,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    ValidationError,
+)
 
 from labels import language_choices
 from models import MESSAGE_MAX_LENGTH, NAME_MAX_LENGTH, Agent, AuthType, Rating
@@ -131,6 +139,13 @@ class WidgetGeneralForm(FlaskForm):
         "Require verified identity (a token signed by your server; see Install)"
     )
     allowed_domains = TextAreaField("Allowed domains")
+    # Notifications: a reply that arrives while the visitor's widget is closed.
+    notify_sound = BooleanField("Play a short sound (once the visitor has used the page)")
+    notify_title = BooleanField("Flash the page title while the visitor's tab is in the background")
+    unread_mail_delay = IntegerField(
+        "Email unread replies after (minutes)",
+        validators=[NumberRange(0, 1440, "Enter 0 to 1440 minutes (0 sends no email).")],
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

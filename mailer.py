@@ -1,4 +1,5 @@
-"""Email: a conversation's transcript, through SMTP or, without SMTP settings, into a folder.
+"""Email: a conversation's transcript, and replies a visitor did not read in the chat (see
+``unread_mail``), through SMTP or, without SMTP settings, into a folder.
 
 A transcript holds what the visitor wrote, so it only goes to an address the client proved is
 theirs (``Client.email_confirmed``). To an unconfirmed address goes a short confirmation mail
@@ -146,6 +147,31 @@ def confirmation_message(conversation, recipient):
     mail["Message-ID"] = make_msgid(domain="frontdesk.invalid")
     mail.set_content(render_template("email/confirm.txt", **context))
     mail.add_alternative(render_template("email/confirm.html", **context), subtype="html")
+    mail["Content-Language"] = labels.code
+    return mail
+
+
+def unread_replies_message(client, replies):
+    """Agents' replies the client has not read, as a mail in the language they chatted in."""
+    conversation = replies[-1].conversation
+    widget = conversation.widget
+    labels = widget.labels(requested=conversation.language)
+    context = {
+        "labels": labels,
+        "widget": widget,
+        "name": client.known_name,
+        "replies": replies,
+        "page_url": conversation.page_url,
+        "when": lambda moment: local_time(moment, labels.code),
+    }
+    mail = EmailMessage()
+    mail["Subject"] = " ".join(labels("email.unread_subject", site=widget.name).split())
+    sender = current_app.config.get("SMTP_FROM") or formataddr((widget.name, "no-reply@localhost"))
+    mail["From"] = sender
+    mail["To"] = client.display_email
+    mail["Message-ID"] = make_msgid(domain="frontdesk.invalid")
+    mail.set_content(render_template("email/unread.txt", **context))
+    mail.add_alternative(render_template("email/unread.html", **context), subtype="html")
     mail["Content-Language"] = labels.code
     return mail
 

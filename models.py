@@ -19,6 +19,7 @@ from peewee import (
     CharField,
     DateTimeField,
     ForeignKeyField,
+    IntegerField,
     IntegrityError,
     TextField,
     fn,
@@ -94,6 +95,11 @@ class Widget(BaseModel):
     require_verified_identity = BooleanField(default=False)
     allowed_domains = TextField(null=True)  # one per line; empty: any site may embed
     follow_browser_language = BooleanField(default=False)  # else always ``language``
+    # A reply that arrives while the widget is closed (migration 013): a tone, a flashing title,
+    # and a mail after this many minutes unread (0: none).
+    notify_sound = BooleanField(default=True)
+    notify_title = BooleanField(default=True)
+    unread_mail_delay = IntegerField(default=10)
 
     @classmethod
     def by_key(cls, key):
@@ -396,6 +402,10 @@ class Client(BaseModel):
     linked_to = ForeignKeyField("self", null=True, backref="linked", on_delete="CASCADE")
     created_at = DateTimeField(default=utcnow)
     last_seen_at = DateTimeField(default=utcnow)
+    # The newest agent reply the client saw in the open widget, and the newest mailed to them as
+    # unread (migration 013; see ``unread_replies``).
+    replies_read_upto = BigIntegerField(default=0)
+    replies_mailed_upto = BigIntegerField(default=0)
     SEEN_PRECISION = datetime.timedelta(minutes=1)  # how stale a message lets it get
 
     class Meta:
@@ -657,6 +667,87 @@ class Client(BaseModel):
         """Note that the client is here now (and lock their row until the transaction ends)."""
         self.last_seen_at = utcnow()
         Client.update(last_seen_at=self.last_seen_at).where(Client.id == self.id).execute()
+
+    # Replies that arrive while the widget is closed: the launcher's count, the unread-reply mail.
+
+    PREVIEW_LENGTH = 80  # characters of the newest unread reply the host page shows
+    UNREAD_MAIL_WINDOW = datetime.timedelta(days=1)  # older unread replies are never mailed
+
+    def unread_replies(self):
+        """Agents' replies in the client's conversations that the client has not seen yet."""
+        return (
+            Message.select()
+            .join(Conversation)
+            .where(
+                (Conversation.client == self.id)
+                & (Message.sender == Message.FROM_AGENT)
+                & (Message.id > self.replies_read_upto)
+            )
+            .order_by(Message.id)
+        )
+
+    def unread_notice(self):
+        """(how many replies are unread, the newest one's first words as plain text)."""
+        count = self.unread_replies().count()
+        if not count:
+            return 0, ""
+        newest = self.unread_replies().order_by(Message.id.desc()).first()
+        text = " ".join(newest.body.split())
+        if len(text) > self.PREVIEW_LENGTH:
+            text = text[: self.PREVIEW_LENGTH - 1].rstrip() + "…"
+        return count, text
+
+    def mark_replies_read(self):
+        """The client has seen every reply so far: the open widget showed them."""
+        newest = self.unread_replies().select(fn.MAX(Message.id)).order_by().scalar()
+        if not newest:
+            return
+        with database.atomic():
+            Client.update(replies_read_upto=newest).where(
+                (Client.id == self.id) & (Client.replies_read_upto < newest)
+            ).execute()
+        self.replies_read_upto = max(self.replies_read_upto, newest)
+
+    @classmethod
+    def owed_unread_mail(cls, widget, now):
+        """The widget's clients with a proven address and a reply they have neither seen nor been
+        mailed, written at least the widget's ``unread_mail_delay`` ago (and within a day)."""
+        waited = now - datetime.timedelta(minutes=widget.unread_mail_delay)
+        pending = (
+            Message.select(Message.id)
+            .join(Conversation)
+            .where(
+                (Conversation.client == cls.id)
+                & (Message.sender == Message.FROM_AGENT)
+                & (Message.id > cls.replies_read_upto)
+                & (Message.id > cls.replies_mailed_upto)
+                & (Message.created_at <= waited)
+                & (Message.created_at > now - cls.UNREAD_MAIL_WINDOW)
+            )
+        )
+        return cls.select().where(
+            (cls.widget == widget)
+            & (cls.email_confirmed | cls.verified)
+            & cls.linked_to.is_null()
+            & fn.EXISTS(pending)
+        )
+
+    def claim_unread_for_mail(self):
+        """The unread replies one mail should carry, oldest first; claimed at once, so no other
+        run (or process) mails them again. Empty when there is nothing, or another run won."""
+        with database.atomic():
+            replies = list(self.unread_replies().where(Message.id > self.replies_mailed_upto))
+            if not replies:
+                return []
+            claimed = (
+                Client.update(replies_mailed_upto=replies[-1].id)
+                .where(
+                    (Client.id == self.id)
+                    & (Client.replies_mailed_upto == self.replies_mailed_upto)
+                )
+                .execute()
+            )
+        return replies if claimed else []
 
 
 class Conversation(BaseModel):

@@ -78,6 +78,13 @@
     else waiting.push(command), load();
   }
 
+  // A visitor who chats here: the rest comes at once, to show replies they have not read.
+  function watchUnread() {
+    try {
+      if (localStorage.getItem("frontdesk:" + fd.key + ":chatting")) run("watch");
+    } catch (error) { /* no storage: nothing to watch */ }
+  }
+
   fd.ready = function (chat) { // embed-chat.js has arrived: what was asked of it meanwhile
     fd.chat = chat;
     waiting.splice(0).forEach(run);
@@ -118,6 +125,7 @@
       fd.config = config;
       if (document.body) draw();
       else document.addEventListener("DOMContentLoaded", draw);
+      watchUnread();
     })
     .catch(function (error) {
       console.warn("Frontdesk: not shown (" + error.message + "). Is this site an allowed " +

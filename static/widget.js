@@ -154,6 +154,52 @@
     if (keepTyping && box) box.focus({ preventScroll: true });
   });
 
+  // Replies the visitor has not seen, for the host page's launcher while the chat is closed: the
+  // count and the newest one's first words go to the page that sent the handshake, and nothing
+  // else. A reply is seen once the chat shows it: open on the host page, on a visible tab.
+  var hostOrigin = null;
+  var hostShows = !embedded; // the loader says when it shows or hides this iframe
+  var unreadTimer = null;
+
+  function checkUnread() { // soon: a burst of swaps asks once
+    clearTimeout(unreadTimer);
+    unreadTimer = setTimeout(reportUnread, 150);
+  }
+
+  function askUnread(method) {
+    var url = document.body.getAttribute("data-unread-url");
+    return fetch(url, { method: method, headers: { "X-Frontdesk-Token": state.token } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("unread: " + response.status);
+        return response.json();
+      });
+  }
+
+  function reportUnread() {
+    if (!document.getElementById("messages")) return; // no chat pane (yet): nothing to count
+    var seeing = hostShows && document.visibilityState === "visible";
+    askUnread("GET")
+      .then(function (notice) { return seeing && notice.unread > 0 ? askUnread("POST") : notice; })
+      .then(function (notice) {
+        if (!notice.chatting || !embedded || !hostOrigin) return;
+        window.parent.postMessage(
+          { type: "frontdesk:unread", unread: notice.unread, preview: notice.preview }, hostOrigin
+        );
+      })
+      .catch(function () { /* offline or refused: the next change asks again */ });
+  }
+
+  window.addEventListener("message", function (event) {
+    if (event.source !== window.parent || !event.data || typeof event.data !== "object") return;
+    if (event.data.type === "frontdesk:init") hostOrigin = event.origin;
+    if (event.data.type === "frontdesk:visible") hostShows = event.data.visible === true;
+    if (event.data.type === "frontdesk:init" || event.data.type === "frontdesk:visible") {
+      checkUnread();
+    }
+  });
+  document.addEventListener("htmx:after:swap", checkUnread);
+  document.addEventListener("visibilitychange", checkUnread);
+
   // Loaded as the loader's hidden courier after Frontdesk("logout"): the server stops honouring
   // this browser's token, the token is forgotten, and nothing else happens.
   function logOut() {

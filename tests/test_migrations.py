@@ -402,6 +402,11 @@ def test_a_database_of_a_middle_commit_keeps_every_row(new_database):
     assert count("labeloverride") == 0
     assert column("conversation", "language") == [None] * 4
     assert count("client") == 4 and count("conversation") == 4
+    # 013: replies written before it count as read and mailed; widgets notify by default.
+    newest = max(column("message", "id"))
+    assert column("client", "replies_read_upto") == [newest] * 4
+    assert column("client", "replies_mailed_upto") == [newest] * 4
+    assert column("widget", "unread_mail_delay") == [10] * count("widget")
     check_superseded_indexes_gone()
     check_the_app_works()
 

@@ -7,7 +7,8 @@ cookie, which is also why these routes need no CSRF token.
 
 This module holds the blueprint and what every widget request shares: the throttle, and how a
 refusal is shown inside the iframe. Who is asking is resolved once per request (``visitor``); the
-views are in ``chat`` (the chat itself) and ``tools`` (transcript and rating).
+views are in ``chat`` (the chat itself), ``tools`` (transcript and rating) and ``notice`` (replies
+the visitor has not seen).
 """
 
 from flask import Blueprint, g, make_response, render_template, request
@@ -113,4 +114,4 @@ def private_headers(response):
 
 
 # The visitor's lookup and the views register themselves on ``bp``, importing the names above.
-from widget import chat, tools, visitor  # noqa: E402, F401
+from widget import chat, notice, tools, visitor  # noqa: E402, F401

@@ -110,6 +110,7 @@ def loader_settings():
             direction=labels.direction,
             launcher_label=labels("launcher.open"),
             close_label=labels("launcher.close"),
+            **notice_settings(widget, labels),
         )
     if widget is not None and widget.allowed_domain_list:
         response.headers["Access-Control-Allow-Origin"] = origin
@@ -118,6 +119,19 @@ def loader_settings():
         response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+def notice_settings(widget, labels):
+    """What the loader needs to tell of a reply while the chat is closed: the launcher's name
+    with a count (``{count}`` left in), the preview's texts, and whether to sound or flash."""
+    return {
+        "unread_one": labels("launcher.unread_one"),
+        "unread_many": labels("launcher.unread_many", count="{count}"),
+        "new_message": labels("notice.new_message"),
+        "dismiss": labels("notice.dismiss"),
+        "notify_sound": widget.notify_sound,
+        "notify_title": widget.notify_title,
+    }
 
 
 @bp.get("/widget/<key>")

@@ -21,9 +21,17 @@ def axe_violations(target, context=None):
     )
     return [
         f"{v['id']} ({v['impact']}): {v['help']} — "
-        + "; ".join(node["target"][0] if node["target"] else "?" for node in v["nodes"][:3])
+        + "; ".join(selector(node["target"]) for node in v["nodes"][:3])
         for v in results["violations"]
     ]
+
+
+def selector(target):
+    """axe-core's path to a node: a selector, or a list of them into shadow roots."""
+    if not target:
+        return "?"
+    first = target[0]
+    return " >>> ".join(first) if isinstance(first, list) else first
 
 
 def assert_no_axe_violations(target, context=None):
