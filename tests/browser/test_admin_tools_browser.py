@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from browser.axe import assert_no_axe_violations
 from browser.pages import (
     AUTH_NONE,
     REPLY_BOX,
@@ -253,3 +254,38 @@ def test_a_reply_to_a_closed_conversation_asks_before_reopening(admin_page, visi
         admin_page.get_by_role("button", name="Send reply").click()
     expect(admin_page.get_by_role("button", name="Close conversation")).to_be_visible()
     expect(admin_page.locator("#thread .from-agent").filter(has_text=text)).to_have_count(1)
+
+
+def test_the_permission_is_asked_for_from_the_button_only(
+    new_context, admin_storage_state, live_server
+):
+    context = new_context(storage_state=admin_storage_state)
+    admin = context.new_page()
+    admin.goto(f"{live_server.admin_url}/account/")
+    assert admin.evaluate("Notification.permission") == "default"  # nothing asked on load
+    ask = admin.get_by_role("button", name="Turn on desktop notifications")
+    expect(ask).to_be_visible()
+    shot(admin, "account-permission")
+    context.grant_permissions(["notifications"])  # what the person answers to the prompt
+    ask.click()
+    expect(admin.get_by_text("This browser shows them.")).to_be_visible()
+    expect(ask).to_be_hidden()
+
+
+def test_the_new_screens_pass_axe(new_context, admin_storage_state, visitor, live_server):
+    """Canned replies, a conversation with a note and a canned picker, Your account."""
+    # axe-core is injected as an inline script, which the pages' policy refuses.
+    context = new_context(storage_state=admin_storage_state, bypass_csp=True)
+    admin = context.new_page()
+    admin.goto(f"{live_server.admin_url}/")
+    chat_in_conversation(admin, visitor, live_server, "Accessible?")
+    admin.get_by_label("Internal note").check()
+    admin.get_by_placeholder("Write a note only agents see…").fill(unique("A note"))
+    admin.get_by_role("button", name="Add note").click()
+    expect(admin.locator("#thread .message.note")).to_have_count(1)
+    assert_no_axe_violations(admin)
+    admin.get_by_role("link", name="Administration").click()
+    admin.get_by_role("link", name="Canned replies").click()
+    assert_no_axe_violations(admin)
+    admin.goto(f"{live_server.admin_url}/account/")
+    assert_no_axe_violations(admin)
