@@ -6,6 +6,9 @@
 (function () {
   "use strict";
 
+  // hx-sse pauses a stream while its tab is hidden; an agent in another tab must still be told.
+  htmx.config.sse = Object.assign({}, htmx.config.sse, { pauseOnBackground: false });
+
   function setting(name) {
     return document.body && document.body.getAttribute("data-notify-" + name) === "on";
   }

@@ -50,6 +50,27 @@ RECORDER = """
 """
 
 
+# Lets a test hide the tab: document.hidden as the test sets it, and the event a browser sends.
+HIDEABLE = """
+window.testHidden = false;
+Object.defineProperty(Document.prototype, "hidden", {
+  configurable: true, get: () => window.testHidden,
+});
+"""
+
+
+def set_tab_hidden(page: Page, hidden):
+    page.evaluate(
+        f"window.testHidden = {'true' if hidden else 'false'};"
+        "document.dispatchEvent(new Event('visibilitychange'))"
+    )
+
+
+def title_count(page: Page):
+    match = re.match(r"\((\d+)\) ", page.title())
+    return int(match.group(1)) if match else 0
+
+
 def wait_for(page: Page, expression, expected, timeout=LIVE_MS):
     """Poll ``expression`` in the page until it equals ``expected`` (the pages' script-src
     'self' refuses ``wait_for_function``'s eval)."""
@@ -289,3 +310,25 @@ def test_the_new_screens_pass_axe(new_context, admin_storage_state, visitor, liv
     assert_no_axe_violations(admin)
     admin.goto(f"{live_server.admin_url}/account/")
     assert_no_axe_violations(admin)
+
+
+def test_a_hidden_tab_on_the_conversation_notifies_and_counts_it(
+    new_context, admin_storage_state, visitor, live_server
+):
+    context = new_context(storage_state=admin_storage_state, permissions=["notifications"])
+    context.add_init_script(RECORDER)
+    context.add_init_script(HIDEABLE)
+    admin = context.new_page()
+    admin.goto(f"{live_server.admin_url}/")
+    frame = chat_in_conversation(admin, visitor, live_server, "Hello from a hidden tab")
+    before = title_count(admin)
+
+    set_tab_hidden(admin, True)
+    message = unique("Are you there?")
+    visitor_writes(frame, message)
+    wait_for(admin, "window.shownNotifications.length", 1)
+    assert admin.evaluate("window.shownNotifications[0].title").startswith("New message: ")
+    expect(admin).to_have_title(re.compile(rf"^\({before + 1}\) "), timeout=LIVE_MS)
+
+    set_tab_hidden(admin, False)  # the agent is back: the conversation is read
+    expect(admin).to_have_title(re.compile(rf"^\({before}\) ") if before else re.compile(r"^[^(]"))
