@@ -53,6 +53,8 @@ def test_a_note_is_stored_as_its_own_kind_and_shown_to_agents_apart(admin, clien
     assert 'class="message note"' in response.data.decode()
     page = admin.get(f"/admin/conversations/{conversation.id}").data.decode()
     assert NOTE in page and "internal note, the client does not see it" in page
+    inbox = admin.get("/admin/").data.decode()
+    assert f"Note · Admin: {NOTE}" in inbox  # the inbox row says so too
     # The fresh reply box stays in note mode for the next note.
     assert 'value="note" checked' in response.data.decode()
 
