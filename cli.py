@@ -1,5 +1,5 @@
 """Frontdesk's commands (``flask --app app ...``): ``init-db``, ``create-agent``, ``backup``,
-``restore``, ``labels``, ``send-unread-replies``.
+``restore``, ``labels``, ``send-unread-replies``, ``notify-agents`` (in ``admin.notify``).
 
 ``register(app)`` adds them to the app's CLI; the ``labels`` group lives in ``labels.py``.
 """
@@ -12,6 +12,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 import backup
+from admin.notify import notify_agents_command
 from db import database
 from labels import labels_cli
 from models import Agent, Widget
@@ -27,6 +28,7 @@ def register(app):
     app.cli.add_command(restore_command)
     app.cli.add_command(labels_cli)
     app.cli.add_command(send_unread_replies_command)
+    app.cli.add_command(notify_agents_command)
 
 
 def seed_demo(admin_password=None):

@@ -52,7 +52,7 @@ def transcript_message(conversation, recipient):
             "text": message.status_label(labels) if message.is_system else message.body,
             "time": message.created_at,
         }
-        for message in conversation.messages_in_order()
+        for message in conversation.messages_for_client()
     ]
     context = {
         "labels": labels,

@@ -7,6 +7,7 @@ for larger installs. Queries live here as model methods so views read like the q
 import datetime
 import hashlib
 import json
+import re
 import secrets
 
 from flask import current_app, has_app_context
@@ -179,6 +180,10 @@ class Agent(UserMixin, BaseModel):
     # at each stream heartbeat, so an agent counts as online while a page of theirs is open.
     last_seen_at = DateTimeField(null=True)
     ONLINE_WINDOW = datetime.timedelta(seconds=45)  # three missed heartbeats: gone
+    # How the admin tells this agent of a visitor's message while they look elsewhere
+    # (migration 019; set on Your account).
+    notify_desktop = BooleanField(default=True)
+    notify_sound = BooleanField(default=True)
 
     @property
     def is_active(self):
@@ -265,6 +270,18 @@ class Agent(UserMixin, BaseModel):
     def anyone_online(cls):
         """Whether at least one agent has the admin open: the widget says "online"."""
         return cls.online().exists()
+
+    @classmethod
+    def last_seen(cls):
+        """When an agent last had the admin open, or None if nobody ever had."""
+        return cls.select(fn.MAX(cls.last_seen_at)).scalar()
+
+    @classmethod
+    def to_mail_about(cls, conversation):
+        """Who gets the email of a conversation's new visitor messages: every active agent.
+
+        (Assignment plugs in here: the assigned agent alone, when there is one.)"""
+        return list(cls.select().where(cls.active, cls.removed_at.is_null()).order_by(cls.id))
 
     @classmethod
     def active_admin_count(cls):
@@ -764,6 +781,8 @@ class Conversation(BaseModel):
     page_url = CharField(null=True, max_length=1000)
     browser_language = CharField(null=True, max_length=35)
     language = CharField(null=True, max_length=10)  # the widget language the client saw
+    # The newest message already mailed to the agents (migration 019, ``flask notify-agents``).
+    agents_mailed_upto = BigIntegerField(default=0)
 
     class Meta:
         # The inbox: one status, latest activity first (migration 009).
@@ -900,7 +919,46 @@ class Conversation(BaseModel):
         return Rating.get_or_none(Rating.conversation == self.id)
 
     def messages_in_order(self):
+        """Every message, agents' notes too: what the admin shows."""
         return self.messages.order_by(Message.id)
+
+    def messages_for_client(self):
+        """What the client may see of this conversation (no internal notes), in order."""
+        return self.messages.where(Message.visible_to_client()).order_by(Message.id)
+
+    @classmethod
+    def awaiting_agent_mail(cls):
+        """{conversation: [client messages]} that must be mailed to the agents.
+
+        Client messages past each conversation's ``agents_mailed_upto``, written after the last
+        time an agent had the admin open (the page told whoever was there of the earlier ones).
+        """
+        last_seen = Agent.last_seen()
+        query = (
+            Message.select(Message, cls)
+            .join(cls)
+            .where((Message.sender == Message.FROM_CLIENT) & (Message.id > cls.agents_mailed_upto))
+            .order_by(Message.conversation, Message.id)
+        )
+        if last_seen is not None:
+            query = query.where(Message.created_at > last_seen)
+        pending = {}
+        for message in query:
+            pending.setdefault(message.conversation, []).append(message)
+        return pending
+
+    def claim_agent_mail(self, previous, upto):
+        """Move ``agents_mailed_upto`` from ``previous`` to ``upto``; False if it was not at
+        ``previous`` (another run claimed these messages first)."""
+        with database.atomic():
+            moved = (
+                Conversation.update(agents_mailed_upto=upto)
+                .where((Conversation.id == self.id) & (Conversation.agents_mailed_upto == previous))
+                .execute()
+            )
+        if moved:
+            self.agents_mailed_upto = upto
+        return bool(moved)
 
     def last_message(self):
         """The newest message that is not a status change, or None (read by ``inbox()``)."""
@@ -983,6 +1041,7 @@ class Message(BaseModel):
     FROM_CLIENT = "client"
     FROM_AGENT = "agent"
     FROM_SYSTEM = "system"  # body is the conversation's new status: "closed" or "open"
+    FROM_NOTE = "note"  # an agent's internal note: never shown to the client
 
     # Indexed with id, and with sender and id (see Meta).
     conversation = ForeignKeyField(
@@ -1020,6 +1079,36 @@ class Message(BaseModel):
     def is_system(self):
         return self.sender == self.FROM_SYSTEM
 
+    @property
+    def is_note(self):
+        return self.sender == self.FROM_NOTE
+
+    @classmethod
+    def visible_to_client(cls):
+        """The condition on the messages a client may see: all but internal notes."""
+        return cls.sender != cls.FROM_NOTE
+
+    @classmethod
+    def from_clients_after(cls, after):
+        """Clients' messages with an id past ``after``, oldest first, with their conversation
+        and client: what the admin's live stream notifies an agent of."""
+        return (
+            cls.select(cls, Conversation, Client)
+            .join(Conversation)
+            .join(Client)
+            .where((cls.sender == cls.FROM_CLIENT) & (cls.id > after))
+            .order_by(cls.id)
+        )
+
+    def starts_conversation(self):
+        """Whether this is the first client message of its conversation."""
+        earlier = Message.select().where(
+            (Message.conversation == self.conversation_id)
+            & (Message.sender == Message.FROM_CLIENT)
+            & (Message.id < self.id)
+        )
+        return not earlier.exists()
+
     def sender_label(self, labels):
         """Who wrote it, as the client reads it: "You", the agent's name, or "Support"."""
         if self.from_client:
@@ -1048,6 +1137,7 @@ class Message(BaseModel):
                 (Conversation.client == client.id)
                 & (cls.id > after)
                 & (cls.sender != cls.FROM_CLIENT)
+                & cls.visible_to_client()
             )
             .order_by(cls.id)
         )
@@ -1298,6 +1388,34 @@ class Rating(BaseModel):
         return [(each.admin_name, each.total, (each.good or 0) / each.total) for each in agents]
 
 
+class CannedReply(BaseModel):
+    """A widget's prepared answer, inserted into a reply; ``{name}`` is the client's name."""
+
+    PLACEHOLDER = re.compile(r"\{([^{}\n]{0,40})\}")
+    PLACEHOLDERS = ("name",)
+    TITLE_MAX_LENGTH = 100
+
+    widget = ForeignKeyField(Widget, backref="canned_replies", on_delete="CASCADE")
+    title = CharField(max_length=TITLE_MAX_LENGTH)
+    body = TextField()
+    created_at = DateTimeField(default=utcnow)
+
+    @classmethod
+    def for_widget(cls, widget):
+        return cls.select().where(cls.widget == widget).order_by(fn.LOWER(cls.title), cls.id)
+
+    @classmethod
+    def unknown_placeholders(cls, text):
+        """The ``{placeholders}`` in ``text`` that nothing fills in, in order, once each."""
+        found = [name for name in cls.PLACEHOLDER.findall(text) if name not in cls.PLACEHOLDERS]
+        return list(dict.fromkeys(found))
+
+    def filled_for(self, client):
+        """The text with ``{name}`` replaced by the client's display name."""
+        values = {"name": client.display_name}
+        return self.PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), self.body)
+
+
 class TranscriptMail(BaseModel):
     """One attempt to email a conversation's transcript, kept so admins see what happened."""
 
@@ -1416,4 +1534,5 @@ MODELS = [
     LabelOverride,
     Rating,
     TranscriptMail,
+    CannedReply,
 ]

@@ -5,14 +5,16 @@ never framed by another site. This module makes the blueprint and the helpers it
 then imports the view modules, each adding its routes to ``bp``:
 
 - ``auth``: sign in and out (each sign-in a session row on the server)
-- ``account``: your sessions (end any of them) and your password; admins end others' sessions
+- ``account``: your sessions, password and notifications; admins end others' sessions
 - ``inbox``: the conversation list and the live stream of every admin page
-- ``conversation``: one conversation, replying, closing and reopening, emailing the transcript
+- ``conversation``: one conversation, replying or noting, closing and reopening, the transcript
 - ``reports``: ratings over time and per agent
 - ``settings``: Administration > Website widget: the list, General, Install, the identity secret
 - ``label_editor``: Administration > Website widget > Language
 - ``team``: contacts and agents
 - ``privacy``: deleting a contact's or a visitor's data on request
+- ``canned``: Administration > Website widget > Canned replies, and the reply box's picker
+- ``notify``: telling agents of visitors' messages (live stream alerts, the notify-agents mail)
 """
 
 from functools import wraps
@@ -68,9 +70,11 @@ def page_or_partial(page, partial, **context):
 from admin import (  # noqa: E402, F401
     account,
     auth,
+    canned,
     conversation,
     inbox,
     label_editor,
+    notify,
     privacy,
     reports,
     settings,

@@ -1,4 +1,5 @@
-"""Your account: the browsers you are signed in on (end any of them) and your password.
+"""Your account: the browsers you are signed in on (end any of them), your password, and how
+you are notified of visitors' messages.
 
 Admins see and end the sessions of the other agents from the Agents page, on the same page.
 """
@@ -7,7 +8,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from playhouse.flask_utils import get_object_or_404
-from wtforms import PasswordField
+from wtforms import BooleanField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from admin import admin_required, bp
@@ -32,6 +33,13 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
+class NotificationsForm(FlaskForm):
+    """Your account > Notifications: how the admin tells you of a visitor's message."""
+
+    notify_desktop = BooleanField("Desktop notification")
+    notify_sound = BooleanField("Sound")
+
+
 def sessions_page(agent, form=None, status=200):
     return render_template(
         "admin/sessions.html",
@@ -40,6 +48,7 @@ def sessions_page(agent, form=None, status=200):
         sessions=list(AgentSession.live_for(agent)),
         current_session_id=current_user.session.id,
         form=form or PasswordChangeForm(),
+        notifications=NotificationsForm(obj=agent),
     ), status
 
 
@@ -92,6 +101,21 @@ def change_password():
         agent.save()
     start_session(agent, remember=remember)
     flash("Your password is changed. Every other browser must sign in again.")
+    return redirect(url_for("admin.account"))
+
+
+@bp.post("/account/notifications")
+@login_required
+def save_notifications():
+    """Turn the desktop notification and the sound for visitors' messages on or off."""
+    form = NotificationsForm()
+    if not form.validate():
+        abort(400, "The form expired: reload the page and try again.")
+    with database.atomic():
+        Agent.update(
+            notify_desktop=form.notify_desktop.data, notify_sound=form.notify_sound.data
+        ).where(Agent.id == current_user.id).execute()
+    flash("Notification settings saved.")
     return redirect(url_for("admin.account"))
 
 

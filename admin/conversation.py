@@ -1,14 +1,29 @@
-"""One conversation: reading it, replying, closing and reopening, emailing the transcript."""
+"""One conversation: reading it, replying or writing a note, closing and reopening, emailing the
+transcript."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from playhouse.flask_utils import get_object_or_404
 
 from admin import bp
+from admin.canned import canned_replies_for
 from events import broker
 from forms import ReplyForm
 from mailer import send_transcript
 from models import Conversation, Message, TranscriptMail, database
+
+CLOSED_QUESTION = "This conversation is closed. Reopen and send?"
+
+
+def reply_box(conversation, form, mode="reply"):
+    """What ``_reply.html`` needs: the form, its mode and the canned replies filled in."""
+    return {
+        "conversation": conversation,
+        "form": form,
+        "mode": mode,
+        "canned": canned_replies_for(conversation),
+        "closed_question": CLOSED_QUESTION,
+    }
 
 
 @bp.get("/conversations/<id:conversation_id>")
@@ -21,35 +36,43 @@ def conversation(conversation_id):
     broker.publish("inbox")  # other tabs of this agent update their unread counts
     return render_template(
         "admin/conversation.html",
-        conversation=found,
         client=found.client,
         messages=messages,
         last_id=messages[-1].id if messages else 0,
-        form=ReplyForm(),
+        **reply_box(found, ReplyForm()),
     )
 
 
 @bp.post("/conversations/<id:conversation_id>/reply")
 @login_required
 def reply(conversation_id):
-    """Store an agent's reply; it reaches the client's widget live."""
+    """Store an agent's reply (it reaches the client's widget live) or internal note (never).
+
+    A reply to a closed conversation reopens it only when the form says so (``reopen``, set
+    once the agent confirmed); without it the answer is 409 and the box asks.
+    """
     found = get_object_or_404(Conversation, Conversation.id == conversation_id)
     form = ReplyForm()
+    mode = "note" if request.form.get("mode") == "note" else "reply"
     if not form.validate():
-        return render_template("admin/_reply.html", conversation=found, form=form), 422
-    reopened = not found.is_open
+        return render_template("admin/_reply.html", **reply_box(found, form, mode)), 422
+    reopened = mode == "reply" and not found.is_open
+    if reopened and request.form.get("reopen") != "1":
+        form.body.errors = [CLOSED_QUESTION]
+        return render_template("admin/_reply.html", **reply_box(found, form, mode)), 409
+    sender = Message.FROM_NOTE if mode == "note" else Message.FROM_AGENT
     with database.atomic():
-        if reopened:  # answering a closed conversation opens it again
+        if reopened:
             found.set_status(Conversation.OPEN, current_user.id)
-        message = found.add_message(
-            form.body.data.strip(), Message.FROM_AGENT, agent=current_user.id
-        )
+        message = found.add_message(form.body.data.strip(), sender, agent=current_user.id)
         found.mark_read(current_user.id, message.id)
     broker.publish(*found.topics)
     if reopened:  # the header and the thread both change: show the page afresh
         return "", 204, {"HX-Refresh": "true"}
     return render_template(
-        "admin/_reply_sent.html", conversation=found, message=message, form=ReplyForm(formdata=None)
+        "admin/_reply_sent.html",
+        message=message,
+        **reply_box(found, ReplyForm(formdata=None), mode),
     )
 
 

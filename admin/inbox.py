@@ -9,6 +9,7 @@ from peewee import fn
 
 import admin
 from admin import bp, page_or_partial
+from admin.notify import VisitorAlerts
 from db import utcnow
 from events import event_stream, format_event, last_event_id
 from models import Agent, Conversation, Message, Rating
@@ -56,7 +57,8 @@ def live():
     conversations that changed, as ``<hx-partial>``s that move each to the top of its tab (or
     take it out of a tab it left); their id is the newest message id seen, so a reconnect
     replays what changed meanwhile. Named ``inbox-changed`` events carry the number of
-    conversations with unread messages, every round.
+    conversations with unread messages, every round; ``visitor-message`` events announce each
+    new visitor message (``admin.notify``).
     """
     agent_id = current_user.id
     viewed = None
@@ -65,6 +67,7 @@ def live():
     tab = INBOX_TABS.get(request.args.get("inbox")) if viewed is None else None
     after = last_event_id(request)
     inbox_rows = InboxRows(tab, after) if tab else None
+    alerts = VisitorAlerts()
 
     def read_new():
         """This round's events: the viewed conversation's new messages or the inbox rows that
@@ -84,6 +87,7 @@ def live():
                 viewed.mark_read(agent, after)
         elif inbox_rows is not None:
             events.append(inbox_rows.read(agent))
+        events.append(alerts.read())  # the page notifies an agent who looks elsewhere
         # The count carries no id to resume from, so every round (the first of each connection
         # too) sends it: a reconnect catches up on what changed while it was away.
         unread = Conversation.unread_count(agent)

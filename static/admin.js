@@ -1,10 +1,35 @@
-/* Admin glue: keep the unread count in the page title as the live stream reports it. */
+/* Admin glue: keep the unread count in the page title as the live stream reports it. The open
+   conversation's messages count as read on the server as they arrive; while the tab is hidden,
+   the title still counts that conversation until the agent comes back to it. */
 (function () {
   "use strict";
-  document.addEventListener("inbox-changed", function (event) {
-    var count = parseInt(event.detail && event.detail.data, 10) || 0;
+  var unread = parseInt((document.title.match(/^\((\d+)\) /) || [])[1], 10) || 0; // as served
+  var newHereWhileHidden = false;
+
+  function showCount() {
     var title = document.title.replace(/^\(\d+\) /, "");
+    var count = unread + (newHereWhileHidden ? 1 : 0);
     document.title = count ? "(" + count + ") " + title : title;
+  }
+
+  document.addEventListener("inbox-changed", function (event) {
+    unread = parseInt(event.detail && event.detail.data, 10) || 0;
+    showCount();
+  });
+  document.addEventListener("visitor-message", function (event) {
+    try {
+      var url = JSON.parse(event.detail.data).url;
+      if (!document.hidden || new URL(url, location.href).pathname !== location.pathname) return;
+    } catch (error) {
+      return;
+    }
+    newHereWhileHidden = true;
+    showCount();
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden || !newHereWhileHidden) return;
+    newHereWhileHidden = false;
+    showCount();
   });
 
   // After sending a reply, the cursor goes back to the new, empty reply box.

@@ -317,6 +317,19 @@ def check_first_schema_rows_kept():
     assert column("widget", "follow_browser_language") == [False, False]
 
 
+def check_nothing_old_is_mailed_to_agents():
+    """019: each conversation counts as mailed up to its newest message; agents are notified."""
+    newest = database.execute_sql(
+        "SELECT conversation_id, MAX(id) FROM message GROUP BY conversation_id"
+    ).fetchall()
+    ids, upto = column("conversation", "id"), column("conversation", "agents_mailed_upto")
+    mailed = dict(zip(ids, upto, strict=True))
+    assert mailed == {**dict.fromkeys(mailed, 0), **dict(newest)}
+    assert set(mailed.values()) != {0}
+    assert [bool(on) for on in column("agent", "notify_desktop")] == [True, True]
+    assert Conversation.awaiting_agent_mail() == {}
+
+
 def check_superseded_indexes_gone():
     assert unique_indexes_on("client", ("token_hash",)) == []
     assert unique_indexes_on("client", ("widget_id", "token_hash")) != []
@@ -370,6 +383,7 @@ def test_a_database_of_the_first_commit_keeps_every_row(new_database):
     form_client = Client.get_by_id(1)
     assert form_client.contact_id == 1 and not form_client.email_confirmed
     assert form_client.email == form_client.contact.email
+    check_nothing_old_is_mailed_to_agents()
     check_the_app_works()
 
 

@@ -8,7 +8,6 @@ from helpers import (
     confirm_email,
     confirmation_links,
     fill_in_form,
-    post_reply,
     send_message,
     set_auth_type,
     sign_in,
@@ -245,9 +244,14 @@ def test_agent_names_never_become_script(app, admin, db):
 
 
 def test_replying_to_a_closed_conversation_reopens_and_refreshes(admin, client, widget):
+    """Once the agent confirmed (the form's ``reopen`` flag; tests/test_admin_tools.py has the
+    refusal without it)."""
     send_message(client, widget, secrets.token_hex(24))
     conversation = Conversation.get()
     conversation.set_status(Conversation.CLOSED, agent=None)
-    response = post_reply(admin, conversation, "Back again")
+    page = f"/admin/conversations/{conversation.id}"
+    response = admin_post(
+        admin, page, f"{page}/reply", {"body": "Back again", "reopen": "1"}, {"HX-Request": "true"}
+    )
     assert response.headers.get("HX-Refresh") == "true"
     assert Conversation.get_by_id(conversation.id).is_open

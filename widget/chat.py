@@ -48,7 +48,7 @@ def render_pane(visitor, form=None, status=200):
 def render_chat(visitor, client, fresh=False):
     """The chat pane: the client's latest conversation (unless ``fresh``) and a composer."""
     conversation = None if fresh or client is None else client.latest_conversation()
-    messages = list(conversation.messages_in_order()) if conversation else []
+    messages = list(conversation.messages_for_client()) if conversation else []
     return render_template(
         "widget/_chat.html",
         widget=visitor.widget,
