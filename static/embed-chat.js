@@ -46,7 +46,7 @@
     if (!fd.host) return;
     if (!frame) {
       var style = document.createElement("style");
-      style.textContent = STYLE;
+      style.textContent = STYLE + sideStyle();
       frame = document.createElement("iframe");
       frame.title = fd.config.launcher_label;
       frame.src = frameUrl(); // no user data here: it goes by postMessage
@@ -56,6 +56,12 @@
     }
     frame.hidden = false;
     setExpanded(true);
+  }
+
+  // A launcher on the left (General settings) opens the chat on the left too (not on phones,
+  // where the chat fills the screen).
+  function sideStyle() {
+    return fd.config.left ? "@media (min-width:481px){iframe{left:20px;right:auto}}" : "";
   }
 
   function close() {
