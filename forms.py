@@ -205,16 +205,7 @@ class WidgetGeneralForm(FlaskForm):
 
     def validate_logo_upload(self, field):
         """A logo must be a PNG, JPEG or WebP under 200 KB; its bytes are kept on the form."""
-        self.logo_bytes = None
-        upload = field.data
-        if upload is None or not getattr(upload, "filename", ""):
-            return
-        data = upload.read(IMAGE_READ_LIMIT)
-        try:
-            image_type(data)
-        except ImageProblem as error:
-            raise ValidationError(str(error)) from error
-        self.logo_bytes = data
+        self.logo_bytes = uploaded_image(field)
 
     def populate_widget(self, widget):
         """The settings onto ``widget``, the upload fields aside (see ``logo_bytes``)."""
@@ -233,6 +224,34 @@ class WidgetGeneralForm(FlaskForm):
 
 
 IMAGE_READ_LIMIT = 200 * 1024 + 1  # one byte more than allowed: enough to say it is too big
+
+
+def uploaded_image(field):
+    """The bytes of the image uploaded in ``field`` (None when no file was chosen), checked to
+    be a PNG, JPEG or WebP under 200 KB; else a ``ValidationError`` saying why."""
+    upload = field.data
+    if upload is None or not getattr(upload, "filename", ""):
+        return None
+    data = upload.read(IMAGE_READ_LIMIT)
+    try:
+        image_type(data)
+    except ImageProblem as error:
+        raise ValidationError(str(error)) from error
+    return data
+
+
+class ChatProfileForm(FlaskForm):
+    """Your account > How clients see you: the name and picture on your replies in the chat."""
+
+    display_name = StringField(
+        "Name in the chat",
+        validators=[Length(max=NAME_MAX_LENGTH, message="Keep the name under 100 characters.")],
+    )
+    avatar_upload = FileField("Picture")
+    remove_avatar = BooleanField("Remove the picture (clients then see your initials)")
+
+    def validate_avatar_upload(self, field):
+        self.avatar_bytes = uploaded_image(field)
 
 
 class ReplyForm(FlaskForm):

@@ -12,7 +12,8 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from admin import admin_required, bp
 from admin.auth import start_session
-from models import Agent, AgentSession, database
+from forms import ChatProfileForm
+from models import Agent, AgentSession, Image, database
 
 
 class PasswordChangeForm(FlaskForm):
@@ -32,7 +33,7 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-def sessions_page(agent, form=None, status=200):
+def sessions_page(agent, form=None, status=200, profile_form=None):
     return render_template(
         "admin/sessions.html",
         agent=agent,
@@ -40,6 +41,7 @@ def sessions_page(agent, form=None, status=200):
         sessions=list(AgentSession.live_for(agent)),
         current_session_id=current_user.session.id,
         form=form or PasswordChangeForm(),
+        profile_form=profile_form or ChatProfileForm(obj=agent),
     ), status
 
 
@@ -92,6 +94,23 @@ def change_password():
         agent.save()
     start_session(agent, remember=remember)
     flash("Your password is changed. Every other browser must sign in again.")
+    return redirect(url_for("admin.account"))
+
+
+@bp.post("/account/profile")
+@login_required
+def change_chat_profile():
+    """Your name and picture as clients see them on your replies (initials without a picture)."""
+    form = ChatProfileForm()
+    if not form.validate():
+        return sessions_page(current_user, status=422, profile_form=form)
+    agent = Agent.get_by_id(current_user.id)
+    with database.atomic():
+        agent.display_name = (form.display_name.data or "").strip() or None
+        if form.avatar_bytes is not None or form.remove_avatar.data:
+            agent.avatar = Image.replace(agent.avatar_id, form.avatar_bytes)
+        agent.save()
+    flash("Saved. Clients see your new name and picture on your next replies.")
     return redirect(url_for("admin.account"))
 
 
