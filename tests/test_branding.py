@@ -229,7 +229,7 @@ def test_the_frame_says_online_only_while_an_agent_has_the_admin_open(client, wi
     assert b"We usually reply" not in away and b"We&#39;re away right now" in away
     Agent.get().mark_online()
     online = client.get(f"/widget/{widget.key}").data
-    assert b"We usually reply within a few minutes." in online and b"fd-online" in online
+    assert b"We usually reply within a few minutes." in online and b"fd-status-online" in online
 
 
 def test_outside_office_hours_the_widget_says_when_it_is_back(client, widget):
@@ -240,7 +240,7 @@ def test_outside_office_hours_the_widget_says_when_it_is_back(client, widget):
     frame = client.get(f"/widget/{widget.key}").data.decode()
     expected_day = (now + datetime.timedelta(days=1)).strftime("%A")
     assert f"Back {expected_day} at 12:00\u202fAM" in frame
-    assert "fd-closed" in frame and "We usually reply" not in frame
+    assert "fd-status-closed" in frame and "We usually reply" not in frame
 
 
 def test_offline_visitors_are_offered_the_email_field_and_clients_an_email_promise(client, widget):
