@@ -83,6 +83,7 @@ def test_a_branded_launcher_header_and_the_offline_email_offer(
         preview = admin_page.frame_locator("#brand-preview iframe")
         expect(preview.locator(".fd-header h1")).to_have_text("Ada's Shop")
         expect(preview.locator(".launcher")).to_be_visible()
+        expect(preview.locator(".fd-header img.fd-logo")).to_be_visible()  # refreshed on save
         admin_page.screenshot(path=SHOTS / "settings-desktop.png", full_page=True)
         admin_page.set_viewport_size(PHONE)
         admin_page.screenshot(path=SHOTS / "settings-phone.png", full_page=True)
