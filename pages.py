@@ -31,7 +31,7 @@ def register(app):
     if app.config["DEMO"]:
         app.add_url_rule("/demo", view_func=demo, methods=["GET"])
     app.add_url_rule("/healthz", view_func=healthz, methods=["GET"])
-    app.add_url_rule("/media/<int:image_id>", view_func=media, methods=["GET"])
+    app.add_url_rule("/media/<id:image_id>", view_func=media, methods=["GET"])
     app.register_error_handler(CSRFError, csrf_failed)
     app.register_error_handler(HTTPException, http_error)
     for error in UNAVAILABLE:

@@ -348,3 +348,8 @@ def test_an_svg_avatar_is_refused(admin, widget):
     )
     assert response.status_code == 422 and b"SVG images are refused" in response.data
     assert Agent.get().display_name is None and Image.select().count() == 0
+
+
+@pytest.mark.parametrize("number", ["0", "99999", str(2**64)])
+def test_unknown_or_absurd_image_ids_are_404(client, number):
+    assert client.get(f"/media/{number}").status_code == 404
