@@ -12,6 +12,7 @@ PostgreSQL) row by row; a ``pg_dump`` archive goes into a new PostgreSQL databas
 written.
 """
 
+import base64
 import contextlib
 import datetime
 import json
@@ -22,7 +23,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from peewee import DateTimeField, PostgresqlDatabase, SqliteDatabase
+from peewee import BlobField, DateTimeField, PostgresqlDatabase, SqliteDatabase
 
 from db import database
 from models import MODELS
@@ -112,6 +113,9 @@ def json_backup(target):
 
 
 def json_value(value):
+    """A column's value as JSON holds it: datetimes as ISO text, bytes (images) as base64."""
+    if isinstance(value, bytes | memoryview):
+        return base64.b64encode(bytes(value)).decode()
     return value.isoformat() if isinstance(value, datetime.datetime) else value
 
 
@@ -249,11 +253,13 @@ def load_rows(tables):
 
 
 def typed_row(fields, columns, row):
-    """{column: value}, with datetimes from their ISO text back to datetimes."""
+    """{column: value}, with datetimes from their ISO text and images from base64."""
     record = {}
     for column, value in zip(columns, row, strict=True):
         if isinstance(fields[column], DateTimeField) and isinstance(value, str):
             value = datetime.datetime.fromisoformat(value)
+        elif isinstance(fields[column], BlobField) and isinstance(value, str):
+            value = base64.b64decode(value)
         record[column] = value
     return record
 

@@ -9,12 +9,14 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    FileField,
     HiddenField,
     IntegerField,
     PasswordField,
     RadioField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -26,7 +28,10 @@ from wtforms.validators import (
     NumberRange,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
+import availability
+from branding import ImageProblem, accent_problem, image_type
 from labels import language_choices
 from models import MESSAGE_MAX_LENGTH, NAME_MAX_LENGTH, Agent, AuthType, Rating
 from origins import DomainListError, clean_allowed_domains
@@ -89,6 +94,13 @@ class ContactForm(WidgetForm):
             raise ValidationError(self.labels("error.email_invalid")) from error
 
 
+class LeaveEmailForm(WidgetForm):
+    """A visitor's or guest's email, left so the team can answer there (unconfirmed)."""
+
+    email = StringField()
+    validate_email = ContactForm.validate_email
+
+
 class MessageForm(WidgetForm):
     """A client's message, with the id the composer was given so a resend is stored once."""
 
@@ -139,6 +151,32 @@ class WidgetGeneralForm(FlaskForm):
         "Require verified identity (a token signed by your server; see Install)"
     )
     allowed_domains = TextAreaField("Allowed domains")
+    # Looks (see ``branding``) and office hours (see ``availability``): migration 014.
+    accent_color = StringField("Accent colour")
+    launcher_position = RadioField(
+        "Launcher position", choices=[("right", "Bottom right"), ("left", "Bottom left")]
+    )
+    launcher_style = RadioField(
+        "Launcher style", choices=[("labelled", "Icon and label"), ("icon", "Icon only")]
+    )
+    team_name = StringField(
+        "Team name", validators=[Length(max=60, message="Keep the team name under 60 characters.")]
+    )
+    logo_upload = FileField("Logo")
+    remove_logo = BooleanField("Remove the logo")
+    office_hours_on = BooleanField(
+        "Keep office hours (outside them the widget says when you're back)"
+    )
+    time_zone = StringField("Time zone")
+    office_days = SelectMultipleField(
+        "Days",
+        choices=[(str(number), name) for number, name in enumerate(availability.WEEKDAYS)],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    office_opens = StringField("From")
+    office_closes = StringField("To")
+    UPLOADS = ("logo_upload", "remove_logo")  # not widget columns: see ``logo_bytes``
     # Notifications: a reply that arrives while the visitor's widget is closed.
     notify_sound = BooleanField("Play a short sound (once the visitor has used the page)")
     notify_title = BooleanField("Flash the page title while the visitor's tab is in the background")
@@ -147,9 +185,50 @@ class WidgetGeneralForm(FlaskForm):
         validators=[NumberRange(0, 1440, "Enter 0 to 1440 minutes (0 sends no email).")],
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args, obj=None, **kwargs):
+        super().__init__(*args, obj=obj, **kwargs)
         self.language.choices = [SelectChoice(code, name) for code, name in language_choices()]
+        if obj is not None and not self.is_submitted():
+            self.office_days.data = obj.office_days.split(",")
+
+    def validate_accent_color(self, field):
+        field.data = (field.data or "").strip().lower()
+        problem = accent_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_time_zone(self, field):
+        field.data = (field.data or "").strip()
+        if availability.zone_or_none(field.data) is None:
+            raise ValidationError("Enter a time zone by its IANA name, such as Europe/Oslo.")
+
+    def validate_office_opens(self, field):
+        if availability.parse_time(field.data) is None:
+            raise ValidationError("Enter a time as HH:MM, such as 09:00.")
+
+    def validate_office_closes(self, field):
+        closes = availability.parse_time(field.data)
+        if closes is None:
+            raise ValidationError("Enter a time as HH:MM, such as 17:00.")
+        opens = availability.parse_time(self.office_opens.data)
+        if opens is not None and closes <= opens:
+            raise ValidationError("The office hours must end after they start.")
+
+    def validate_office_days(self, field):
+        if self.office_hours_on.data and not field.data:
+            raise ValidationError("Choose at least one day, or turn office hours off.")
+
+    def validate_logo_upload(self, field):
+        """A logo must be a PNG, JPEG or WebP under 200 KB; its bytes are kept on the form."""
+        self.logo_bytes = uploaded_image(field)
+
+    def populate_widget(self, widget):
+        """The settings onto ``widget``, the upload fields aside (see ``logo_bytes``)."""
+        for name, field in self._fields.items():
+            if name not in self.UPLOADS and name != "csrf_token":
+                field.populate_obj(widget, name)
+        widget.team_name = (widget.team_name or "").strip() or None
+        widget.office_days = ",".join(sorted(self.office_days.data or []))
 
     def validate_allowed_domains(self, field):
         """One site per line, as CSP's frame-ancestors reads it; stored tidied up."""
@@ -157,6 +236,37 @@ class WidgetGeneralForm(FlaskForm):
             field.data = clean_allowed_domains(field.data)
         except DomainListError as error:
             raise ValidationError(str(error)) from error
+
+
+IMAGE_READ_LIMIT = 200 * 1024 + 1  # one byte more than allowed: enough to say it is too big
+
+
+def uploaded_image(field):
+    """The bytes of the image uploaded in ``field`` (None when no file was chosen), checked to
+    be a PNG, JPEG or WebP under 200 KB; else a ``ValidationError`` saying why."""
+    upload = field.data
+    if upload is None or not getattr(upload, "filename", ""):
+        return None
+    data = upload.read(IMAGE_READ_LIMIT)
+    try:
+        image_type(data)
+    except ImageProblem as error:
+        raise ValidationError(str(error)) from error
+    return data
+
+
+class ChatProfileForm(FlaskForm):
+    """Your account > How clients see you: the name and picture on your replies in the chat."""
+
+    display_name = StringField(
+        "Name in the chat",
+        validators=[Length(max=NAME_MAX_LENGTH, message="Keep the name under 100 characters.")],
+    )
+    avatar_upload = FileField("Picture")
+    remove_avatar = BooleanField("Remove the picture (clients then see your initials)")
+
+    def validate_avatar_upload(self, field):
+        self.avatar_bytes = uploaded_image(field)
 
 
 class ReplyForm(FlaskForm):

@@ -15,6 +15,7 @@ from flask_login import UserMixin
 from peewee import (
     JOIN,
     BigIntegerField,
+    BlobField,
     BooleanField,
     Case,
     CharField,
@@ -27,6 +28,8 @@ from peewee import (
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
+import availability
+from branding import DEFAULT_ACCENT, image_type, initials
 from db import BaseModel, database, utcnow
 from labels import Labels, resolve_language
 from origins import domain_list, domain_matches
@@ -83,6 +86,29 @@ def new_identity_secret():
     return secrets.token_urlsafe(48)  # 384 bits, 64 characters
 
 
+class Image(BaseModel):
+    """An uploaded logo or avatar (PNG, JPEG or WebP, checked by its bytes; see ``branding``).
+
+    A new upload is a new row, so its id in the URL is a version: served cached for good."""
+
+    data = BlobField()
+    content_type = CharField(max_length=20)
+    created_at = DateTimeField(default=utcnow)
+
+    @classmethod
+    def store(cls, data):
+        """A new image from uploaded bytes; ``branding.ImageProblem`` when they are no image."""
+        return cls.create(data=data, content_type=image_type(data))
+
+    @classmethod
+    def replace(cls, old_id, data):
+        """Store ``data`` (None: nothing) in place of the image ``old_id``; the new one, or None."""
+        new = cls.store(data) if data is not None else None
+        if old_id is not None:
+            cls.delete().where(cls.id == old_id).execute()
+        return new
+
+
 class Widget(BaseModel):
     """One chat widget: the public key a site embeds and the settings the admin picks."""
 
@@ -101,6 +127,17 @@ class Widget(BaseModel):
     notify_sound = BooleanField(default=True)
     notify_title = BooleanField(default=True)
     unread_mail_delay = IntegerField(default=10)
+    # Its looks and office hours (migration 014).
+    accent_color = CharField(max_length=7, default=DEFAULT_ACCENT)
+    launcher_position = CharField(max_length=5, default="right")  # or "left"
+    launcher_style = CharField(max_length=8, default="labelled")  # or "icon"
+    team_name = CharField(null=True, max_length=60)
+    logo = ForeignKeyField(Image, null=True, backref="+", on_delete="SET NULL", lazy_load=False)
+    time_zone = CharField(max_length=64, default="UTC")
+    office_hours_on = BooleanField(default=False)  # off: always open
+    office_days = CharField(max_length=20, default="0,1,2,3,4")  # 0 = Monday
+    office_opens = CharField(max_length=5, default="09:00")
+    office_closes = CharField(max_length=5, default="17:00")
 
     @classmethod
     def by_key(cls, key):
@@ -131,6 +168,24 @@ class Widget(BaseModel):
         if not entries:
             return True
         return any(domain_matches(entry, origin) for entry in entries)
+
+    @property
+    def office_hours(self):
+        """The widget's ``availability.OfficeHours``, or None when it is always open."""
+        return availability.office_hours_of(self)
+
+    @property
+    def launcher_look(self):
+        """What the loader needs to draw the launcher in the widget's colours and place."""
+        left, icon_only = self.launcher_position == "left", self.launcher_style == "icon"
+        css = f"background:{self.accent_color}"  # a checked #rrggbb (see ``branding``)
+        css += ";left:20px;right:auto" if left else ""
+        css += ";padding:0 14px" if icon_only else ""
+        return {"launcher_css": css, "left": left, "icon_only": icon_only}
+
+    def availability(self, now):
+        """Online, away or closed (with when it opens) at ``now``, an aware datetime."""
+        return availability.availability(self.office_hours, Agent.anyone_online(), now)
 
     # The client authentication rules: what each type asks of a visitor before they chat.
 
@@ -179,6 +234,10 @@ class Agent(UserMixin, BaseModel):
     # When one of the agent's admin pages last held its live stream (migration 012): refreshed
     # at each stream heartbeat, so an agent counts as online while a page of theirs is open.
     last_seen_at = DateTimeField(null=True)
+    # How clients see the agent in the chat (migration 015): a name and a picture of their
+    # choosing; by default their name and its initials.
+    display_name = CharField(null=True, max_length=NAME_MAX_LENGTH)
+    avatar = ForeignKeyField(Image, null=True, backref="+", on_delete="SET NULL", lazy_load=False)
     ONLINE_WINDOW = datetime.timedelta(seconds=45)  # three missed heartbeats: gone
     # How the admin tells this agent of a visitor's message while they look elsewhere
     # (migration 019; set on Your account).
@@ -188,6 +247,16 @@ class Agent(UserMixin, BaseModel):
     @property
     def is_active(self):
         return self.active and self.removed_at is None
+
+    @property
+    def chat_name(self):
+        """The name clients read on the agent's messages."""
+        return self.display_name or self.name
+
+    @property
+    def chat_initials(self):
+        """The default avatar: the initials of ``chat_name``."""
+        return initials(self.chat_name)
 
     @property
     def admin_name(self):
@@ -505,12 +574,13 @@ class Client(BaseModel):
         if email != self.email:
             self.email, self.email_confirmed = email, False
         self.name = name
+        contact_name = (name or email)[:NAME_MAX_LENGTH]  # None: an email left mid-chat
         if self.email_confirmed:  # the same address, proven earlier: as a signed one
-            self.contact = Contact.upsert(self.widget, name, email)
+            self.contact = Contact.upsert(self.widget, contact_name, email)
             return
         existing = Contact.for_email(self.widget, email)
         if existing is None:
-            self.contact = Contact.create_if_new(self.widget, name, email)
+            self.contact = Contact.create_if_new(self.widget, contact_name, email)
         elif existing.id != self.contact_id:  # someone else's contact: not joined
             self.contact = None
 
@@ -1113,7 +1183,23 @@ class Message(BaseModel):
         """Who wrote it, as the client reads it: "You", the agent's name, or "Support"."""
         if self.from_client:
             return labels("chat.you")
-        return self.agent.name if self.agent else labels("chat.agent")  # never "former agent"
+        if not self.agent:
+            return labels("chat.agent")
+        return self.agent.chat_name  # never "former agent"
+
+    @property
+    def sender_key(self):
+        """Who wrote it, for grouping consecutive messages: the client, an agent, the system."""
+        return f"agent:{self.agent_id}" if self.sender == self.FROM_AGENT else self.sender
+
+    def previous(self):
+        """The message before this one in its conversation, or None."""
+        return (
+            Message.select()
+            .where(Message.conversation == self.conversation_id, Message.id < self.id)
+            .order_by(Message.id.desc())
+            .first()
+        )
 
     def status_label(self, labels):
         """A system message as the client reads it: closed, or reopened."""
@@ -1523,6 +1609,7 @@ class PersonalData:
 
 
 MODELS = [
+    Image,
     Widget,
     Agent,
     AgentSession,

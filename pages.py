@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 import widget
 from db import UNAVAILABLE, database
-from models import Widget
+from models import Image, Widget
 
 DEMO_CUSTOMER = {
     "id": "demo-42",
@@ -31,6 +31,7 @@ def register(app):
     if app.config["DEMO"]:
         app.add_url_rule("/demo", view_func=demo, methods=["GET"])
     app.add_url_rule("/healthz", view_func=healthz, methods=["GET"])
+    app.add_url_rule("/media/<id:image_id>", view_func=media, methods=["GET"])
     app.register_error_handler(CSRFError, csrf_failed)
     app.register_error_handler(HTTPException, http_error)
     for error in UNAVAILABLE:
@@ -145,3 +146,19 @@ def demo_url():
     parts = urlsplit(request.host_url)
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://localhost{port}/demo"
+
+
+IMAGE_MAX_AGE = 365 * 24 * 3600
+
+
+def media(image_id):
+    """An uploaded logo or avatar, as the type its bytes were checked to be (never SVG). A new
+    upload gets a new id, so the URL is its version and browsers keep it for a year."""
+    image = Image.get_or_none(Image.id == image_id)
+    if image is None:
+        abort(404)
+    response = current_app.response_class(bytes(image.data), mimetype=image.content_type)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = f"public, max-age={IMAGE_MAX_AGE}, immutable"
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    return response

@@ -10,6 +10,7 @@ then imports the view modules, each adding its routes to ``bp``:
 - ``conversation``: one conversation, replying or noting, closing and reopening, the transcript
 - ``reports``: ratings over time and per agent
 - ``settings``: Administration > Website widget: the list, General, Install, the identity secret
+- ``brand_preview``: the live preview of a widget's looks and office hours (General)
 - ``label_editor``: Administration > Website widget > Language
 - ``team``: contacts and agents
 - ``privacy``: deleting a contact's or a visitor's data on request
@@ -70,6 +71,7 @@ def page_or_partial(page, partial, **context):
 from admin import (  # noqa: E402, F401
     account,
     auth,
+    brand_preview,
     canned,
     conversation,
     inbox,

@@ -13,7 +13,8 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from admin import admin_required, bp
 from admin.auth import start_session
-from models import Agent, AgentSession, database
+from forms import ChatProfileForm
+from models import Agent, AgentSession, Image, database
 
 
 class PasswordChangeForm(FlaskForm):
@@ -40,7 +41,7 @@ class NotificationsForm(FlaskForm):
     notify_sound = BooleanField("Sound")
 
 
-def sessions_page(agent, form=None, status=200):
+def sessions_page(agent, form=None, status=200, profile_form=None):
     return render_template(
         "admin/sessions.html",
         agent=agent,
@@ -49,6 +50,7 @@ def sessions_page(agent, form=None, status=200):
         current_session_id=current_user.session.id,
         form=form or PasswordChangeForm(),
         notifications=NotificationsForm(obj=agent),
+        profile_form=profile_form or ChatProfileForm(obj=agent),
     ), status
 
 
@@ -116,6 +118,23 @@ def save_notifications():
             notify_desktop=form.notify_desktop.data, notify_sound=form.notify_sound.data
         ).where(Agent.id == current_user.id).execute()
     flash("Notification settings saved.")
+    return redirect(url_for("admin.account"))
+
+
+@bp.post("/account/profile")
+@login_required
+def change_chat_profile():
+    """Your name and picture as clients see them on your replies (initials without a picture)."""
+    form = ChatProfileForm()
+    if not form.validate():
+        return sessions_page(current_user, status=422, profile_form=form)
+    agent = Agent.get_by_id(current_user.id)
+    with database.atomic():
+        agent.display_name = (form.display_name.data or "").strip() or None
+        if form.avatar_bytes is not None or form.remove_avatar.data:
+            agent.avatar = Image.replace(agent.avatar_id, form.avatar_bytes)
+        agent.save()
+    flash("Saved. Clients see your new name and picture on your next replies.")
     return redirect(url_for("admin.account"))
 
 

@@ -9,8 +9,9 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from playhouse.flask_utils import get_object_or_404
 
 from admin import admin_required, bp, page_or_partial
+from availability import time_zone_names
 from forms import AUTH_TYPE_HELP, AUTH_TYPE_NAMES, WidgetGeneralForm
-from models import Widget, database
+from models import Image, Widget, database
 
 EXAMPLES_DIR = Path(__file__).parent.parent / "examples"
 EXAMPLE_FILES = [
@@ -35,7 +36,8 @@ def widgets():
 @bp.route("/widgets/<id:widget_id>/general", methods=["GET", "POST"])
 @admin_required
 def widget_general(widget_id):
-    """Administration > Website widget > General: name, client authentication type, language."""
+    """Administration > Website widget > General: name, client authentication type, language,
+    looks (with a live preview, see ``admin.brand_preview``) and office hours."""
     widget = get_object_or_404(Widget, Widget.id == widget_id)
     form = WidgetGeneralForm(obj=widget)
     saved = False
@@ -43,7 +45,9 @@ def widget_general(widget_id):
     if request.method == "POST":
         if form.validate():
             with database.atomic():
-                form.populate_obj(widget)
+                form.populate_widget(widget)
+                if form.logo_bytes is not None or form.remove_logo.data:
+                    widget.logo = Image.replace(widget.logo_id, form.logo_bytes)
                 widget.save()
             saved = True
         else:
@@ -55,6 +59,7 @@ def widget_general(widget_id):
         form=form,
         saved=saved,
         auth_help=AUTH_TYPE_HELP,
+        time_zones=time_zone_names(),
     ), status
 
 

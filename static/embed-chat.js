@@ -52,13 +52,19 @@
 
   function mountFrame() {
     var style = document.createElement("style");
-    style.textContent = STYLE;
+    style.textContent = STYLE + sideStyle();
     frame = document.createElement("iframe");
     frame.title = fd.config.launcher_label;
     frame.src = frameUrl(); // no user data here: it goes by postMessage
     frame.setAttribute("allow", "clipboard-write");
     fd.host.shadowRoot.append(style, frame);
     fd.launcher.insertAdjacentHTML("afterbegin", CLOSE_ICON);
+  }
+
+  // A launcher on the left (General settings) opens the chat on the left too (not on phones,
+  // where the chat fills the screen).
+  function sideStyle() {
+    return fd.config.left ? "@media (min-width:481px){iframe{left:20px;right:auto}}" : "";
   }
 
   function close() {

@@ -54,8 +54,16 @@
     button.lastChild.textContent = config.launcher_label;
     button.addEventListener("click", function () { run("toggle"); });
     button.addEventListener("pointerenter", load); // a head start: most hovers end in a click
+    brand(button, config);
     fd.host.attachShadow({ mode: "open" }).append(style, button);
     document.body.appendChild(fd.host);
+  }
+
+  // The launcher in the widget's colour, on its side, with or without its label (General):
+  // settings.json gives the declarations, made from checked settings.
+  function brand(button, config) {
+    button.style.cssText = config.launcher_css;
+    button.lastChild.hidden = config.icon_only;
   }
 
   function remove() {

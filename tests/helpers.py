@@ -170,9 +170,24 @@ def general_url(widget):
     return f"/admin/widgets/{widget.id}/general"
 
 
+LOOK_SETTINGS = ("accent_color", "launcher_position", "launcher_style", "time_zone")
+HOURS_SETTINGS = ("office_opens", "office_closes")
+
+
+def look_settings(widget):
+    """The looks and office hours General shows for ``widget``, as its form posts them."""
+    data = {name: getattr(widget, name) for name in LOOK_SETTINGS + HOURS_SETTINGS}
+    data["team_name"] = widget.team_name or ""
+    data["office_days"] = widget.office_days.split(",")
+    if widget.office_hours_on:
+        data["office_hours_on"] = "y"
+    return data
+
+
 def save_general(admin_client, widget, **changes):
     """Post Administration › General as htmx does: the widget's settings with ``changes``."""
     data = {"name": widget.name, "auth_type": widget.auth_type, "language": widget.language}
+    data.update(look_settings(widget))
     data.update(changes)
     url = general_url(widget)
     return admin_post(admin_client, url, url, data, {"HX-Request": "true"})

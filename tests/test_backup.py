@@ -16,6 +16,7 @@ from models import (
     Client,
     Contact,
     Conversation,
+    Image,
     LabelOverride,
     Message,
     Rating,
@@ -31,6 +32,8 @@ def populate():
     agent = Agent.select().get()
     with database.atomic():
         contact = Contact.create(widget=widget, email="ada@example.com", name="Ada")
+        widget.logo = Image.store(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))  # every byte value
+        widget.save()
         early = Client.create(widget=widget, token_hash=hash_token(secrets.token_hex(20)))
         later = Client.create(
             widget=widget,

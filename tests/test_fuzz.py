@@ -147,6 +147,7 @@ WIDGET_POSTS = {
     "messages": ("body", "client_msg_id"),
     "transcript": (),
     "rating": ("verdict", "comment"),
+    "email": ("email",),
 }
 
 

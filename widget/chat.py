@@ -21,6 +21,7 @@ from identity import IdentityError, verify_identity_token
 from inputs import json_problem
 from models import NAME_MAX_LENGTH, Client, Message, database, hash_token
 from widget import WidgetProblem, bp
+from widget.reach import may_leave_email, reach_now
 from widget.visitor import current_visitor
 
 PAGE_HEADER = "X-Frontdesk-Page"
@@ -58,6 +59,8 @@ def render_chat(visitor, client, fresh=False):
         messages=messages,
         last_id=Message.last_id_for(client),
         composer=new_composer(visitor.labels),
+        reach=reach_now(visitor.widget, visitor.labels),
+        offer_email=may_leave_email(visitor.widget, client),
     )
 
 
@@ -111,6 +114,7 @@ def loader_settings():
             launcher_label=labels("launcher.open"),
             close_label=labels("launcher.close"),
             **notice_settings(widget, labels),
+            **widget.launcher_look,
         )
     if widget is not None and widget.allowed_domain_list:
         response.headers["Access-Control-Allow-Origin"] = origin
@@ -141,7 +145,13 @@ def frame():
     widget = visitor.widget
     status = 200 if widget else 404
     response = make_response(
-        render_template("widget/frame.html", widget=widget, labels=visitor.labels), status
+        render_template(
+            "widget/frame.html",
+            widget=widget,
+            labels=visitor.labels,
+            reach=reach_now(widget, visitor.labels) if widget else None,
+        ),
+        status,
     )
     if widget is not None and widget.allowed_domain_list:
         # The browser itself refuses to draw the chat inside any other site.
