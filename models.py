@@ -673,6 +673,9 @@ class Conversation(BaseModel):
     page_url = CharField(null=True, max_length=1000)
     browser_language = CharField(null=True, max_length=35)
     language = CharField(null=True, max_length=10)  # the widget language the client saw
+    # When each side last said it was typing (migration 016); see ``note_typing``.
+    client_typing_at = DateTimeField(null=True)
+    agent_typing_at = DateTimeField(null=True)
 
     class Meta:
         # The inbox: one status, latest activity first (migration 009).
@@ -811,6 +814,40 @@ class Conversation(BaseModel):
     def messages_in_order(self):
         return self.messages.order_by(Message.id)
 
+    def has_agent_reply(self):
+        """Whether an agent has answered yet: only then may the client rate the chat."""
+        return self.messages.where(Message.sender == Message.FROM_AGENT).exists()
+
+    # One typing event per side every few seconds reaches the other side, whose indicator
+    # goes away by itself a few seconds after the last one (see widget.css and admin.css).
+    TYPING_EVERY = datetime.timedelta(seconds=3)
+    TYPING_SHOWN = datetime.timedelta(seconds=6)
+
+    def note_typing(self, side):
+        """Note that the ``side`` ("client" or "agent") is typing; False when it said so less
+        than ``TYPING_EVERY`` ago (nothing changes, nobody need be told)."""
+        field = Conversation.client_typing_at if side == "client" else Conversation.agent_typing_at
+        now = utcnow()
+        with database.atomic():
+            changed = (
+                Conversation.update({field: now})
+                .where(
+                    (Conversation.id == self.id)
+                    & (field.is_null() | (field <= now - self.TYPING_EVERY))
+                )
+                .execute()
+            )
+        return bool(changed)
+
+    def typing_since(self, side, seen):
+        """When the ``side`` last said it was typing, if that is after ``seen`` and recent enough
+        to show; else None. Read afresh from the database."""
+        field = Conversation.client_typing_at if side == "client" else Conversation.agent_typing_at
+        at = Conversation.select(field).where(Conversation.id == self.id).scalar()
+        if at is None or (seen is not None and at <= seen) or at < utcnow() - self.TYPING_SHOWN:
+            return None
+        return at
+
     def last_message(self):
         """The newest message that is not a status change, or None (read by ``inbox()``)."""
         if "preloaded_last" in self.__dict__:
@@ -934,6 +971,28 @@ class Message(BaseModel):
         if self.from_client:
             return labels("chat.you")
         return self.agent.name if self.agent else labels("chat.agent")  # never "former agent"
+
+    def is_first_answer(self):
+        """Whether this is the first agent's message of its conversation."""
+        return self.sender == self.FROM_AGENT and not (
+            Message.select()
+            .where(
+                (Message.conversation == self.conversation_id)
+                & (Message.sender == self.FROM_AGENT)
+                & (Message.id < self.id)
+            )
+            .exists()
+        )
+
+    def opens_day(self):
+        """Whether this is its conversation's first message of its (UTC) day."""
+        previous = (
+            Message.select(Message.created_at)
+            .where((Message.conversation == self.conversation_id) & (Message.id < self.id))
+            .order_by(Message.id.desc())
+            .first()
+        )
+        return previous is None or previous.created_at.date() != self.created_at.date()
 
     def status_label(self, labels):
         """A system message as the client reads it: closed, or reopened."""
