@@ -347,3 +347,17 @@ def test_a_subject_with_a_line_break_stays_one_header(app, client, widget):
     mail = email.message_from_bytes(raw, policy=email.policy.default)
     assert mail["Subject"] == "Hi Demo shop Bcc: x@y.z"
     assert mail["Bcc"] is None
+
+
+def test_the_first_answer_brings_the_rating_over_the_stream(client, widget):
+    token = form_client(client, widget)
+    reply("One moment")
+    reply("Found it")
+    response = client.get(
+        f"/widget/{widget.key}/stream?after=0", headers=visitor_headers(token), buffered=False
+    )
+    replay = next(iter(response.response))
+    response.close()
+    replay = replay if isinstance(replay, str) else replay.decode()
+    assert replay.count('hx-target="#fd-rate-pending"') == 1
+    assert replay.index("One moment") < replay.index("How was this chat?") < replay.index("Found")

@@ -353,7 +353,7 @@ def stream():
         once the token was revoked (``Frontdesk('logout')``): nothing more reaches it."""
         if not client.holds_token(token):
             return None
-        typing, position["typing"] = agent_typing_event(client, labels, position["typing"])
+        typing, position["typing"] = agent_typing_event(widget, client, labels, position["typing"])
         events = [typing]
         for message in Message.for_client_after(client, position["after"]):
             html = render_template(

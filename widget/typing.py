@@ -28,7 +28,7 @@ def typing():
     return "", 204
 
 
-def agent_typing_event(client, labels, seen):
+def agent_typing_event(widget, client, labels, seen):
     """An SSE event that shows "Agent is typing…" in the widget, and when the agent said so;
     ("", ``seen``) when there is nothing new to show. The event has no id: a reconnect resumes
     from the last message, and an old typing word is not worth replaying."""
@@ -36,5 +36,5 @@ def agent_typing_event(client, labels, seen):
     at = conversation.typing_since("agent", seen) if conversation is not None else None
     if at is None:
         return "", seen
-    html = render_template("widget/_typing_event.html", labels=labels, typing=True)
+    html = render_template("widget/_typing_event.html", widget=widget, labels=labels, typing=True)
     return format_event(html), at
