@@ -58,7 +58,9 @@ def test_the_whole_keyboard_path(admin_page, new_context, live_server):
     message = unique("Typed without a mouse")
     page.keyboard.type(message)
     page.keyboard.press("Enter")
-    expect(frame.locator(".fd-mine").filter(has_text=message)).to_have_count(1)
+    mine = frame.locator(".fd-mine").filter(has_text=message)
+    expect(mine).to_have_count(1)
+    expect(mine.locator("time")).to_have_text("now")  # a relative time, in the page's language
     expect(box).to_be_focused()
 
     # The message box before the secondary actions; the thread's log is before it.
