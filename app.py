@@ -81,7 +81,7 @@ def create_app(test_config=None):
     csrf.exempt(widget.bp)
     register_request_hooks(app)
     pages.register(app)
-    chattext.init_app(app)  # the linkify filter: widget and admin message templates
+    chattext.init_app(app)  # the linkify filter of the widget's and the admin's messages
     cli.register(app)
     assets.init_app(app)  # hashed static files (WhiteNoise), compression, cacheable widget
     return app

@@ -1,19 +1,13 @@
-"""How a message reads in the widget and the admin: its links, and the day it was written.
-
-``linkify`` is the one place a message body becomes HTML. Everything is escaped; only http(s)
-addresses become links, opened in a new tab without telling the site who sent the visitor there.
-Line breaks stay as typed (the message styles keep white space). ``day_label`` names the day
-above a run of messages in the reader's language: "Today", "Yesterday", or a date (Babel).
+"""How a message body reads in the widget and the admin: ``linkify`` is the one place it
+becomes HTML. Everything is escaped; only http(s) addresses become links, opened in a new tab
+without telling the site who sent the visitor there. Line breaks stay as typed (the message
+styles keep white space).
 """
 
-import datetime
 import re
 from urllib.parse import urlsplit
 
-from babel.dates import format_date, format_skeleton
 from markupsafe import Markup, escape
-
-from db import utcnow
 
 # An address starts with http:// or https:// and runs to white space or a character that cannot
 # be part of it in running text (quotes, angle brackets).
@@ -65,20 +59,6 @@ def link(url):
     )
 
 
-def day_label(moment, labels, today=None):
-    """The day of ``moment`` (UTC) as the reader says it: Today, Yesterday, or a date."""
-    today = today or utcnow().date()
-    day = moment.date()
-    if day == today:
-        return labels("chat.today")
-    if day == today - datetime.timedelta(days=1):
-        return labels("chat.yesterday")
-    if day.year == today.year:
-        return format_skeleton("MMMMEEEEd", day, locale=labels.code)
-    return format_date(day, format="long", locale=labels.code)
-
-
 def init_app(app):
-    """Make ``linkify`` a filter and ``day_label`` a function of every template."""
+    """Make ``linkify`` a filter of every template, the widget's and the admin's."""
     app.add_template_filter(linkify, "linkify")
-    app.add_template_global(day_label, "day_label")

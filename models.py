@@ -984,16 +984,6 @@ class Message(BaseModel):
             .exists()
         )
 
-    def opens_day(self):
-        """Whether this is its conversation's first message of its (UTC) day."""
-        previous = (
-            Message.select(Message.created_at)
-            .where((Message.conversation == self.conversation_id) & (Message.id < self.id))
-            .order_by(Message.id.desc())
-            .first()
-        )
-        return previous is None or previous.created_at.date() != self.created_at.date()
-
     def status_label(self, labels):
         """A system message as the client reads it: closed, or reopened."""
         return labels("chat.closed" if self.body == Conversation.CLOSED else "chat.reopened")

@@ -4,6 +4,8 @@ box, the message box comes before the secondary actions; and axe-core finds noth
 (form, guest choice, chat, rating, closed, notice) in English, German and Arabic (RTL).
 Also the typing indicator both ways, links, and a host page that does not move while loading."""
 
+import sqlite3
+
 import pytest
 from playwright.sync_api import Frame, Page, expect
 
@@ -212,3 +214,46 @@ def test_the_host_page_does_not_move_and_the_pane_loads_as_a_skeleton(
     expect(frame.locator("form.fd-contact")).to_be_visible()
     assert iframe.bounding_box() == loading_box
     assert page.evaluate("() => document.body.getBoundingClientRect().toJSON()") == before
+
+
+@pytest.mark.parametrize(
+    "locale, today, yesterday", [("en-US", "Today", "Yesterday"), ("ar-EG", "اليوم", "أمس")]
+)
+def test_day_separators_in_the_visitors_language(
+    multilingual, new_context, live_server, server_process, locale, today, yesterday
+):
+    page = new_context(locale=locale, timezone_id="Asia/Tokyo").new_page()
+    page.goto(live_server.demo_url)
+    page.get_by_role("button", name=LAUNCHERS[locale]).click()
+    frame = page.frame_locator(WIDGET_FRAME)
+    frame.locator(".fd-secondary").click()  # as a guest
+    old, new = unique("Sent three days ago"), unique("Sent yesterday")
+    for text in (old, new, unique("Sent today")):
+        frame.locator("#fd-body").fill(text)
+        frame.locator("#fd-body").press("Enter")
+        expect(frame.locator(".fd-mine").filter(has_text=text)).to_have_count(1)
+    expect(frame.locator(".fd-day")).to_have_text([today])  # one day so far, drawn live
+    database = server_process.env["FRONTDESK_DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(database) as db:
+        for text, days in ((old, 3), (new, 1)):
+            db.execute(
+                "UPDATE message SET created_at = datetime(created_at, ?) WHERE body = ?",
+                (f"-{days} days", text),
+            )
+    page.reload()
+    page.get_by_role("button", name=LAUNCHERS[locale]).click()
+    days = frame.locator("#messages .fd-day")
+    expect(days).to_have_count(3)
+    expect(days.nth(1)).to_have_text(yesterday)
+    expect(days.nth(2)).to_have_text(today)
+    expected = page.evaluate(
+        """([lang]) => {
+            const day = new Date(Date.now() - 3 * 86400000);
+            const options = day.getFullYear() === new Date().getFullYear()
+                ? {weekday: "short", day: "numeric", month: "long"}
+                : {day: "numeric", month: "long", year: "numeric"};
+            return new Intl.DateTimeFormat(lang, options).format(day);
+        }""",
+        [locale[:2]],
+    )
+    expect(days.nth(0)).to_have_text(expected)  # an older day: its date, in the language
