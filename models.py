@@ -839,12 +839,28 @@ class Conversation(BaseModel):
             )
         return bool(changed)
 
-    def typing_since(self, side, seen):
-        """When the ``side`` last said it was typing, if that is after ``seen`` and recent enough
+    def client_typing_since(self, seen):
+        """When the client last said they were typing here, if after ``seen`` and recent enough
         to show; else None. Read afresh from the database."""
-        field = Conversation.client_typing_at if side == "client" else Conversation.agent_typing_at
-        at = Conversation.select(field).where(Conversation.id == self.id).scalar()
-        if at is None or (seen is not None and at <= seen) or at < utcnow() - self.TYPING_SHOWN:
+        at = Conversation.select(Conversation.client_typing_at).where(Conversation.id == self.id)
+        return self.fresh_typing(at.scalar(), seen)
+
+    @classmethod
+    def agent_typing_since(cls, client, seen):
+        """When an agent last said they were typing in ``client``'s latest conversation, if
+        after ``seen`` and recent enough to show; else None. One query."""
+        latest = (
+            cls.select(cls.agent_typing_at)
+            .where(cls.client == client.id)
+            .order_by(cls.id.desc())
+            .limit(1)
+        )
+        return cls.fresh_typing(latest.scalar(), seen)
+
+    @classmethod
+    def fresh_typing(cls, at, seen):
+        """``at`` if it is news (after ``seen``) and not older than ``TYPING_SHOWN``; else None."""
+        if at is None or (seen is not None and at <= seen) or at < utcnow() - cls.TYPING_SHOWN:
             return None
         return at
 

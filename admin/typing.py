@@ -23,7 +23,7 @@ def typing(conversation_id):
 def client_typing_event(conversation, seen):
     """An SSE event that shows "Visitor is typing…", and when the visitor said so; ("",
     ``seen``) when there is nothing new. Without an id: a reconnect resumes from messages."""
-    at = conversation.typing_since("client", seen)
+    at = conversation.client_typing_since(seen)
     if at is None:
         return "", seen
     indicator = render_template("admin/_typing.html", conversation=conversation, typing=True)

@@ -135,11 +135,13 @@
   });
 
   // Keyboard: opening the chat puts the cursor in it (the form's first field, or the message
-  // box), also once the pane has loaded or replaced itself (the form sent); Escape closes it.
+  // box), also once the pane has loaded or replaced itself (the form sent: the message box, or
+  // the first field it refused, which reads out its error); Escape closes it.
   var focusWanted = false;
   function focusPane() {
     var pane = document.getElementById("pane");
-    var field = pane && pane.querySelector("input:not([type=hidden]), textarea, button");
+    var field = pane && (pane.querySelector("[aria-invalid=true]") ||
+      pane.querySelector("input:not([type=hidden]), textarea, button"));
     focusWanted = !field; // still loading: the pane's arrival takes the focus
     if (field) field.focus({ preventScroll: true });
   }

@@ -8,6 +8,7 @@ side every few seconds (``Conversation.note_typing``); the indicator goes away b
 from flask import render_template
 
 from events import broker, format_event
+from models import Conversation
 from widget import bp
 from widget.visitor import current_visitor
 
@@ -32,8 +33,7 @@ def agent_typing_event(widget, client, labels, seen):
     """An SSE event that shows "Agent is typing…" in the widget, and when the agent said so;
     ("", ``seen``) when there is nothing new to show. The event has no id: a reconnect resumes
     from the last message, and an old typing word is not worth replaying."""
-    conversation = client.latest_conversation()
-    at = conversation.typing_since("agent", seen) if conversation is not None else None
+    at = Conversation.agent_typing_since(client, seen)
     if at is None:
         return "", seen
     html = render_template("widget/_typing_event.html", widget=widget, labels=labels, typing=True)

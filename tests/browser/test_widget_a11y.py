@@ -150,6 +150,7 @@ def test_no_axe_violations_on_any_pane(multilingual, new_context, live_server, l
 
     frame_locator.locator(".fd-primary").click()  # sent empty: the form with its errors
     expect(frame_locator.locator("[aria-invalid=true]")).to_have_count(2)
+    expect(frame_locator.locator("#fd-name")).to_be_focused()  # the first refused field
     assert_no_axe_violations(frame)
 
     frame_locator.locator(".fd-contact input[name=name]").fill("Noor Axe")
