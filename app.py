@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import admin
 import assets
+import chattext
 import cli
 import inputs
 import pages
@@ -80,6 +81,7 @@ def create_app(test_config=None):
     csrf.exempt(widget.bp)
     register_request_hooks(app)
     pages.register(app)
+    chattext.init_app(app)  # the linkify filter of the widget's and the admin's messages
     cli.register(app)
     assets.init_app(app)  # hashed static files (WhiteNoise), compression, cacheable widget
     return app

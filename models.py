@@ -853,6 +853,9 @@ class Conversation(BaseModel):
     language = CharField(null=True, max_length=10)  # the widget language the client saw
     # The newest message already mailed to the agents (migration 019, ``flask notify-agents``).
     agents_mailed_upto = BigIntegerField(default=0)
+    # When each side last said it was typing (migration 016); see ``note_typing``.
+    client_typing_at = DateTimeField(null=True)
+    agent_typing_at = DateTimeField(null=True)
 
     class Meta:
         # The inbox: one status, latest activity first (migration 009).
@@ -1030,6 +1033,56 @@ class Conversation(BaseModel):
             self.agents_mailed_upto = upto
         return bool(moved)
 
+    def has_agent_reply(self):
+        """Whether an agent has answered yet: only then may the client rate the chat."""
+        return self.messages.where(Message.sender == Message.FROM_AGENT).exists()
+
+    # One typing event per side every few seconds reaches the other side, whose indicator
+    # goes away by itself a few seconds after the last one (see widget.css and admin.css).
+    TYPING_EVERY = datetime.timedelta(seconds=3)
+    TYPING_SHOWN = datetime.timedelta(seconds=6)
+
+    def note_typing(self, side):
+        """Note that the ``side`` ("client" or "agent") is typing; False when it said so less
+        than ``TYPING_EVERY`` ago (nothing changes, nobody need be told)."""
+        field = Conversation.client_typing_at if side == "client" else Conversation.agent_typing_at
+        now = utcnow()
+        with database.atomic():
+            changed = (
+                Conversation.update({field: now})
+                .where(
+                    (Conversation.id == self.id)
+                    & (field.is_null() | (field <= now - self.TYPING_EVERY))
+                )
+                .execute()
+            )
+        return bool(changed)
+
+    def client_typing_since(self, seen):
+        """When the client last said they were typing here, if after ``seen`` and recent enough
+        to show; else None. Read afresh from the database."""
+        at = Conversation.select(Conversation.client_typing_at).where(Conversation.id == self.id)
+        return self.fresh_typing(at.scalar(), seen)
+
+    @classmethod
+    def agent_typing_since(cls, client, seen):
+        """When an agent last said they were typing in ``client``'s latest conversation, if
+        after ``seen`` and recent enough to show; else None. One query."""
+        latest = (
+            cls.select(cls.agent_typing_at)
+            .where(cls.client == client.id)
+            .order_by(cls.id.desc())
+            .limit(1)
+        )
+        return cls.fresh_typing(latest.scalar(), seen)
+
+    @classmethod
+    def fresh_typing(cls, at, seen):
+        """``at`` if it is news (after ``seen``) and not older than ``TYPING_SHOWN``; else None."""
+        if at is None or (seen is not None and at <= seen) or at < utcnow() - cls.TYPING_SHOWN:
+            return None
+        return at
+
     def last_message(self):
         """The newest message that is not a status change, or None (read by ``inbox()``)."""
         if "preloaded_last" in self.__dict__:
@@ -1199,6 +1252,18 @@ class Message(BaseModel):
             .where(Message.conversation == self.conversation_id, Message.id < self.id)
             .order_by(Message.id.desc())
             .first()
+        )
+
+    def is_first_answer(self):
+        """Whether this is the first agent's message of its conversation."""
+        return self.sender == self.FROM_AGENT and not (
+            Message.select()
+            .where(
+                (Message.conversation == self.conversation_id)
+                & (Message.sender == self.FROM_AGENT)
+                & (Message.id < self.id)
+            )
+            .exists()
         )
 
     def status_label(self, labels):

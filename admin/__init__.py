@@ -81,4 +81,5 @@ from admin import (  # noqa: E402, F401
     reports,
     settings,
     team,
+    typing,
 )

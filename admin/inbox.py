@@ -10,6 +10,7 @@ from peewee import fn
 import admin
 from admin import bp, page_or_partial
 from admin.notify import VisitorAlerts
+from admin.typing import client_typing_event
 from db import utcnow
 from events import event_stream, format_event, last_event_id
 from models import Agent, Conversation, Message, Rating
@@ -68,16 +69,19 @@ def live():
     after = last_event_id(request)
     inbox_rows = InboxRows(tab, after) if tab else None
     alerts = VisitorAlerts()
+    typing_seen = None
 
     def read_new():
         """This round's events: the viewed conversation's new messages or the inbox rows that
         changed, then the unread count."""
-        nonlocal after
+        nonlocal after, typing_seen
         agent = Agent.get_or_none(Agent.id == agent_id)
         if agent is None or not agent.active:
             return None  # deactivated or removed: the stream ends with their access
         events = []
         if viewed is not None:
+            typing, typing_seen = client_typing_event(viewed, typing_seen)
+            events.append(typing)
             messages = list(viewed.messages_for_agent_after(agent, after))
             for message in messages:
                 html = render_template("admin/_message.html", message=message, conversation=viewed)

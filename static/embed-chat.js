@@ -48,6 +48,15 @@
     if (!frame) mountFrame();
     frame.hidden = false;
     setExpanded(true);
+    focusFrame();
+  }
+
+  // The visitor who opened the chat lands in it (widget.js picks the field): now, or once the
+  // iframe says it is ready.
+  function focusFrame() {
+    if (!frame || frame.hidden) return;
+    frame.focus();
+    if (frameReady) frame.contentWindow.postMessage({ type: "frontdesk:focus" }, origin);
   }
 
   function mountFrame() {
@@ -139,6 +148,7 @@
       frameReady = true;
       needsToken = Boolean(event.data.needs_token);
       sendInit();
+      focusFrame();
     } else if (type === "frontdesk:close") {
       close();
     }

@@ -113,6 +113,8 @@
       if (event.data.custom_user_data || event.data.identity_token) {
         identify(event.data.custom_user_data, event.data.identity_token);
       }
+    } else if (event.data.type === "frontdesk:focus") {
+      focusPane();
     }
 
   });
@@ -130,6 +132,27 @@
 
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-minimize]")) tellHost("frontdesk:close");
+  });
+
+  // Keyboard: opening the chat puts the cursor in it (the form's first field, or the message
+  // box), also once the pane has loaded or replaced itself (the form sent: the message box, or
+  // the first field it refused, which reads out its error); Escape closes it.
+  var focusWanted = false;
+  function focusPane() {
+    var pane = document.getElementById("pane");
+    var field = pane && (pane.querySelector("[aria-invalid=true]") ||
+      pane.querySelector("input:not([type=hidden]), textarea, button"));
+    focusWanted = !field; // still loading: the pane's arrival takes the focus
+    if (field) field.focus({ preventScroll: true });
+  }
+  document.addEventListener("htmx:after:swap", function (event) {
+    var target = event.detail.ctx && event.detail.ctx.target;
+    if (!target || target.id !== "pane") return;
+    var lost = !document.activeElement || document.activeElement === document.body;
+    if (focusWanted || (lost && document.hasFocus())) focusPane();
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && !event.defaultPrevented) tellHost("frontdesk:close");
   });
 
   // A message that could not be sent stays in the box, with the same id, ready to resend.

@@ -176,6 +176,7 @@ def rate(client, widget, token, verdict, comment=""):
 
 def test_rating_and_rating_again_replaces_it(client, widget, admin):
     token = form_client(client, widget)
+    reply("On its way")
     response = rate(client, widget, token, "bad", "Took too long")
     assert response.status_code == 200 and b"You rated this chat: bad." in response.data
     assert rate(client, widget, token, "good").status_code == 200
@@ -188,6 +189,7 @@ def test_rating_and_rating_again_replaces_it(client, widget, admin):
 
 def test_rating_a_closed_conversation(client, widget):
     token = form_client(client, widget)
+    reply("On its way")
     Message.get().conversation.set_status("closed", agent=None)
     assert rate(client, widget, token, "good").status_code == 200
 
@@ -202,6 +204,7 @@ def test_rating_a_closed_conversation(client, widget):
 )
 def test_bad_ratings_are_refused(client, widget, verdict, comment, error):
     token = form_client(client, widget)
+    reply("On its way")
     response = rate(client, widget, token, verdict, comment)
     assert response.status_code == 422 and error in response.data
     assert Rating.select().count() == 0
@@ -234,8 +237,25 @@ def test_visitors_and_guests_get_neither_control(client, widget):
 
 def test_identified_clients_see_both_controls(client, widget):
     token = form_client(client, widget)
+    reply("On its way")
     pane = client.get(f"/widget/{widget.key}/pane", headers=visitor_headers(token)).data
     assert b"Email me the transcript" in pane and b"How was this chat?" in pane
+
+
+def test_rating_waits_for_an_agents_answer(client, widget):
+    token = form_client(client, widget)
+    pane = client.get(f"/widget/{widget.key}/pane", headers=visitor_headers(token)).data
+    assert b"Email me the transcript" in pane and b"How was this chat?" not in pane
+    assert b'id="fd-rate-pending"' in pane  # where the stream puts it once an agent answers
+    assert rate(client, widget, token, "good").status_code == 409
+    rating_form = client.get(f"/widget/{widget.key}/rating", headers=visitor_headers(token))
+    assert rating_form.status_code == 409
+    assert Rating.select().count() == 0
+
+    reply("On its way")
+    pane = client.get(f"/widget/{widget.key}/pane", headers=visitor_headers(token)).data
+    assert b"How was this chat?" in pane
+    assert rate(client, widget, token, "good").status_code == 200
 
 
 def test_code_clients_with_an_email_can_rate(client, widget):
@@ -243,6 +263,7 @@ def test_code_clients_with_an_email_can_rate(client, widget):
     token = secrets.token_hex(24)
     identify(client, widget, token, user_data={"id": "9", "email": "nine@example.com"})
     send_message(client, widget, token, "hi", "c9")
+    reply("Hello")
     assert rate(client, widget, token, "good").status_code == 200
 
 
@@ -326,3 +347,17 @@ def test_a_subject_with_a_line_break_stays_one_header(app, client, widget):
     mail = email.message_from_bytes(raw, policy=email.policy.default)
     assert mail["Subject"] == "Hi Demo shop Bcc: x@y.z"
     assert mail["Bcc"] is None
+
+
+def test_the_first_answer_brings_the_rating_over_the_stream(client, widget):
+    token = form_client(client, widget)
+    reply("One moment")
+    reply("Found it")
+    response = client.get(
+        f"/widget/{widget.key}/stream?after=0", headers=visitor_headers(token), buffered=False
+    )
+    replay = next(iter(response.response))
+    response.close()
+    replay = replay if isinstance(replay, str) else replay.decode()
+    assert replay.count('hx-target="#fd-rate-pending"') == 1
+    assert replay.index("One moment") < replay.index("How was this chat?") < replay.index("Found")

@@ -114,4 +114,4 @@ def private_headers(response):
 
 
 # The visitor's lookup and the views register themselves on ``bp``, importing the names above.
-from widget import chat, notice, reach, tools, visitor  # noqa: E402, F401
+from widget import chat, notice, reach, tools, typing, visitor  # noqa: E402, F401

@@ -22,6 +22,7 @@ from inputs import json_problem
 from models import NAME_MAX_LENGTH, Client, Message, database, hash_token
 from widget import WidgetProblem, bp
 from widget.reach import may_leave_email, reach_now
+from widget.typing import agent_typing_event
 from widget.visitor import current_visitor
 
 PAGE_HEADER = "X-Frontdesk-Page"
@@ -369,14 +370,15 @@ def stream():
     if client is None or not visitor.widget.admits(client):
         raise WidgetProblem(403, "error.not_allowed")
     widget, labels, token = visitor.widget, visitor.labels, visitor.token
-    position = {"after": last_event_id(request)}
+    position = {"after": last_event_id(request), "typing": None}
 
     def read_new():
         """Render what the client has not been sent yet, and remember where it ended; None
         once the token was revoked (``Frontdesk('logout')``): nothing more reaches it."""
         if not client.holds_token(token):
             return None
-        events = []
+        typing, position["typing"] = agent_typing_event(widget, client, labels, position["typing"])
+        events = [typing]
         for message in Message.for_client_after(client, position["after"]):
             html = render_template(
                 "widget/_live_message.html",
@@ -384,6 +386,7 @@ def stream():
                 message=message,
                 labels=labels,
                 new_composer=new_composer,
+                rate_now=client.display_email and message.is_first_answer(),
             )
             events.append(format_event(html, event_id=message.id))
             position["after"] = message.id

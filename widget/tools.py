@@ -25,6 +25,14 @@ def identified_client_conversation(visitor):
     return conversation
 
 
+def rateable_conversation(visitor):
+    """The conversation the client may rate: one an agent has answered (else 409)."""
+    conversation = identified_client_conversation(visitor)
+    if not conversation.has_agent_reply():
+        raise WidgetProblem(409, "error.not_allowed")
+    return conversation
+
+
 def render_rating(visitor, form=None, rating=None):
     """The rating partial: the form (to rate, or to change a rating) or the rating given."""
     return render_template(
@@ -64,7 +72,7 @@ def email_transcript():
 def rate():
     """Rate the conversation good or bad, with an optional comment; again replaces it."""
     visitor = current_visitor()
-    conversation = identified_client_conversation(visitor)
+    conversation = rateable_conversation(visitor)
     form = RatingForm(visitor.labels)
     if not form.validate():
         return render_rating(visitor, form=form), 422
@@ -77,7 +85,7 @@ def rate():
 def rating_form():
     """The rating form again, to change an earlier rating."""
     visitor = current_visitor()
-    existing = identified_client_conversation(visitor).rating
+    existing = rateable_conversation(visitor).rating
     form = RatingForm(
         visitor.labels,
         formdata=None,

@@ -7,9 +7,11 @@ from playwright.sync_api import expect
 from browser.pages import (
     AUTH_FORM,
     AUTH_NONE,
+    agent_replies,
     choose_auth_type,
     fill_in_form,
     open_chat,
+    open_conversation,
     open_demo_widget,
     open_widget,
     unique,
@@ -28,6 +30,13 @@ def test_form_client_rates_and_asks_for_the_transcript(
     fill_in_form(frame, "Grace Hopper", "grace@example.com")
     message = unique("Rate me")
     visitor_writes(frame, message)
+    # Nothing to rate before anyone answered; the first answer brings the rating, live.
+    expect(frame.get_by_role("button", name="Email me the transcript")).to_be_visible()
+    expect(frame.get_by_text("How was this chat?")).to_have_count(0)
+    open_conversation(admin_page, live_server, message)
+    answer = unique("Glad to help")
+    agent_replies(admin_page, answer)
+    expect(frame.get_by_text("How was this chat?")).to_be_visible()
 
     frame.get_by_role("button", name="Email me the transcript").click()
     expect(frame.get_by_role("status")).to_contain_text(
@@ -52,7 +61,7 @@ def test_form_client_rates_and_asks_for_the_transcript(
     expect(frame.get_by_text("You rated this chat: good.")).to_be_visible()
 
     admin_page.goto(f"{live_server.admin_url}/")
-    row = admin_page.locator(".inbox li").filter(has_text=message)
+    row = admin_page.locator(".inbox li").filter(has_text=answer)
     expect(row.locator(".rating")).to_have_text("Rated good")
     row.locator("a").click()
     expect(admin_page.locator(".attempts")).to_contain_text(
