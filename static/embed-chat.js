@@ -71,9 +71,11 @@
   }
 
   // A launcher on the left (General settings) opens the chat on the left too (not on phones,
-  // where the chat fills the screen).
+  // where the chat fills the screen), and shows its reply preview there.
   function sideStyle() {
-    return fd.config.left ? "@media (min-width:481px){iframe{left:20px;right:auto}}" : "";
+    return fd.config.left
+      ? ".bubble{left:20px;right:auto}@media (min-width:481px){iframe{left:20px;right:auto}}"
+      : "";
   }
 
   function close() {
@@ -226,7 +228,7 @@
     var badge = root.querySelector(".badge");
     if (!badge) {
       var style = document.createElement("style");
-      style.textContent = NOTICE_STYLE;
+      style.textContent = NOTICE_STYLE + sideStyle();
       badge = document.createElement("span");
       badge.className = "badge";
       badge.setAttribute("aria-hidden", "true");
