@@ -1,10 +1,11 @@
 """One conversation: reading it, replying, closing and reopening, emailing the transcript."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request
 from flask_login import current_user, login_required
 from playhouse.flask_utils import get_object_or_404
 
 from admin import bp
+from admin.workspace import assignee_context, current_view, render_workspace
 from events import broker
 from forms import ReplyForm
 from mailer import send_transcript
@@ -14,19 +15,27 @@ from models import Conversation, Message, TranscriptMail, database
 @bp.get("/conversations/<id:conversation_id>")
 @login_required
 def conversation(conversation_id):
-    """One conversation's messages, everything known about the client, a reply box."""
+    """The workspace with this conversation open (the address before there was a workspace)."""
     found = get_object_or_404(Conversation, Conversation.id == conversation_id)
+    return render_workspace(current_view().with_conversation(found.id), found)
+
+
+def conversation_context(found):
+    """What the workspace's conversation pane shows: the messages, the client, a reply box."""
     messages = list(found.messages_in_order())
-    found.mark_read(current_user.id)
     broker.publish("inbox")  # other tabs of this agent update their unread counts
-    return render_template(
-        "admin/conversation.html",
-        conversation=found,
-        client=found.client,
-        messages=messages,
-        last_id=messages[-1].id if messages else 0,
-        form=ReplyForm(),
-    )
+    return {
+        "conversation": found,
+        "client": found.client,
+        "messages": messages,
+        "last_id": messages[-1].id if messages else 0,
+        "form": ReplyForm(),
+    }
+
+
+def back_to_workspace(found):
+    """A redirect to the workspace view the request came from, with ``found`` open."""
+    return redirect(current_view().with_conversation(found.id).url())
 
 
 @bp.post("/conversations/<id:conversation_id>/reply")
@@ -45,11 +54,16 @@ def reply(conversation_id):
             form.body.data.strip(), Message.FROM_AGENT, agent=current_user.id
         )
         found.mark_read(current_user.id, message.id)
+        claimed = found.claim(current_user.id)  # an unassigned conversation: whoever answers
     broker.publish(*found.topics)
     if reopened:  # the header and the thread both change: show the page afresh
         return "", 204, {"HX-Refresh": "true"}
     return render_template(
-        "admin/_reply_sent.html", conversation=found, message=message, form=ReplyForm(formdata=None)
+        "admin/_reply_sent.html",
+        message=message,
+        form=ReplyForm(formdata=None),
+        claimed=claimed,
+        **assignee_context(found, current_view()),
     )
 
 
@@ -64,7 +78,7 @@ def set_status(conversation_id):
     found.set_status(status, current_user.id)
     broker.publish(*found.topics)
     flash("Conversation closed." if status == Conversation.CLOSED else "Conversation reopened.")
-    return redirect(url_for("admin.conversation", conversation_id=found.id))
+    return back_to_workspace(found)
 
 
 @bp.post("/conversations/<id:conversation_id>/transcript")
@@ -84,4 +98,4 @@ def email_transcript(conversation_id):
         )
     else:
         flash(f"The transcript could not be sent: {attempt.error}")
-    return redirect(url_for("admin.conversation", conversation_id=found.id))
+    return back_to_workspace(found)
