@@ -242,7 +242,9 @@ class Agent(UserMixin, BaseModel):
             self.password_hash = "!removed"  # no password hash looks like this
             self.save()
             AgentSession.end_all(self)
-            Conversation.update(assignee=None).where(Conversation.assignee == self.id).execute()
+            Conversation.update(assignee=None, assigned_at=utcnow()).where(
+                Conversation.assignee == self.id
+            ).execute()
 
     def mark_online(self):
         """Note that one of this agent's admin pages is open now."""
@@ -684,6 +686,8 @@ class Conversation(BaseModel):
     assignee = ForeignKeyField(
         Agent, null=True, index=False, backref="assigned_conversations", on_delete="SET NULL"
     )
+    # When the assignee last changed (migration 017): live inbox rows follow assignments.
+    assigned_at = DateTimeField(null=True, index=True)
 
     # Whose conversations an inbox shows (``inbox(assigned=...)``).
     MINE = "mine"
@@ -826,23 +830,27 @@ class Conversation(BaseModel):
 
     def assign(self, agent):
         """Give the conversation to ``agent`` (None: to nobody)."""
+        now = utcnow()
         with database.atomic():
-            self.assignee = agent
-            Conversation.update(assignee=agent).where(Conversation.id == self.id).execute()
+            Conversation.update(assignee=agent, assigned_at=now).where(
+                Conversation.id == self.id
+            ).execute()
+        self.assignee, self.assigned_at = agent, now
 
     def claim(self, agent):
         """Assign the conversation to ``agent`` unless someone has it: whoever answers first.
 
         One conditional update, so two agents replying at once cannot both take it.
         """
+        now = utcnow()
         with database.atomic():
             taken = (
-                Conversation.update(assignee=agent)
+                Conversation.update(assignee=agent, assigned_at=now)
                 .where((Conversation.id == self.id) & Conversation.assignee.is_null())
                 .execute()
             )
         if taken:
-            self.assignee = agent
+            self.assignee, self.assigned_at = agent, now
         return bool(taken)
 
     @classmethod

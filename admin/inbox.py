@@ -15,9 +15,9 @@ from models import Agent, Conversation, Message, Rating
 
 # How far back (in message ids) each live round looks again for messages that committed after a
 # higher id was seen (PostgreSQL hands out ids before commit), and how far back (in time) for
-# ratings.
+# ratings and assignments.
 LOOKBACK_IDS = 100
-RATING_LOOKBACK = datetime.timedelta(seconds=10)
+RECENT_LOOKBACK = datetime.timedelta(seconds=10)
 STREAMS_PER_AGENT = 6  # an agent's open admin pages: the newest stream ends the oldest
 
 
@@ -90,7 +90,8 @@ class InboxRows:
     """What an inbox page's stream has shown, and the rows that changed since.
 
     A conversation changes when it gets a message (a status change is a message too): its row
-    goes to the top of its tab, or out of a tab it left. A new rating redraws the row in place.
+    goes to the top of its list, or out of a list it left. A new rating or assignment redraws
+    the row in place (or takes it out of a list it left).
     Messages are found by id past the last one seen, looking ``LOOKBACK_IDS`` further back for
     one that committed late; ratings by time.
     """
@@ -99,8 +100,8 @@ class InboxRows:
         self.view = InboxView(status=tab, assigned=assigned, conversation=open_id)
         self.after = after
         self.seen = None  # {conversation id: newest message id} in the look-back window
-        self.ratings_since = None
-        self.ratings_seen = {}
+        self.ratings = RecentChanges(Rating.conversation, Rating.updated_at)
+        self.assignments = RecentChanges(Conversation.id, Conversation.assigned_at)
         self.moved = set()
         self.redrawn = set()
 
@@ -123,25 +124,8 @@ class InboxRows:
             self.moved = {cid for cid, newest in window.items() if newest > self.seen.get(cid, 0)}
         self.seen = window
         self.after = max([self.after, *window.values()])
-        self.redrawn = self.rated_since_last_scan()
+        self.redrawn = self.ratings.changed() | self.assignments.changed()
         return self.after
-
-    def rated_since_last_scan(self):
-        now = utcnow()
-        redrawn = set()
-        if self.ratings_since is not None:
-            rated = Rating.select(Rating.conversation, Rating.updated_at).where(
-                Rating.updated_at > self.ratings_since
-            )
-            for cid, updated_at in rated.tuples():
-                if self.ratings_seen.get(cid) != updated_at:
-                    redrawn.add(cid)
-                self.ratings_seen[cid] = updated_at
-        self.ratings_since = now - RATING_LOOKBACK
-        self.ratings_seen = {
-            cid: at for cid, at in self.ratings_seen.items() if at > self.ratings_since
-        }
-        return redrawn
 
     def render(self, agent):
         """The last scan's changes as ``<hx-partial>``s: the changed rows that belong in this
@@ -154,7 +138,42 @@ class InboxRows:
             .where(Conversation.id.in_(sorted(changed)))
             .order_by(Conversation.last_message_at, Conversation.id)  # the newest goes on top
         )
+        rows = list(rows)
+        # A redrawn row that no longer belongs (assigned away from "mine") leaves the list.
+        gone = changed - {row.id for row in rows}
         html = render_template(
-            "admin/_inbox_changes.html", rows=list(rows), moved=sorted(self.moved), view=self.view
+            "admin/_inbox_changes.html",
+            rows=rows,
+            gone=sorted(gone),
+            moved=self.moved,
+            view=self.view,
         )
         return format_event(html, event_id=self.after)
+
+
+class RecentChanges:
+    """The conversations whose ``changed_at`` (a time column, keyed by ``conversation``) moved
+    since the last look: ratings given or changed, assignments. Looks ``RECENT_LOOKBACK``
+    further back each time for a change that committed late; the first look finds nothing
+    (the page showed the rest)."""
+
+    def __init__(self, conversation, changed_at):
+        self.conversation = conversation
+        self.changed_at = changed_at
+        self.since = None
+        self.seen = {}
+
+    def changed(self):
+        now = utcnow()
+        found = set()
+        if self.since is not None:
+            recent = self.changed_at.model.select(self.conversation, self.changed_at).where(
+                self.changed_at > self.since
+            )
+            for cid, at in recent.tuples():
+                if self.seen.get(cid) != at:
+                    found.add(cid)
+                self.seen[cid] = at
+        self.since = now - RECENT_LOOKBACK
+        self.seen = {cid: at for cid, at in self.seen.items() if at > self.since}
+        return found

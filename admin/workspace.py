@@ -4,16 +4,19 @@ restores it: ``/admin/?conversation=42&filter=mine&status=open`` (or ``&q=refund
 """
 
 from dataclasses import dataclass, replace
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import render_template, request, url_for
 from flask_login import current_user, login_required
 from peewee import fn
 from playhouse.flask_utils import get_object_or_404
+from werkzeug.datastructures import MultiDict
 
 import admin
 from admin import bp, page_or_partial
+from events import broker
 from inputs import row_id
-from models import Agent, Conversation, Message, database
+from models import Agent, Conversation, Message
 
 STATUSES = (Conversation.OPEN, Conversation.CLOSED)
 FILTERS = {
@@ -22,6 +25,7 @@ FILTERS = {
     "Unassigned": Conversation.UNASSIGNED,
 }
 SEARCH_MAX_LENGTH = 200
+VIEW_ARGS = {"conversation", "filter", "status", "q"}
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,13 @@ class InboxView:
 
 
 def current_view():
-    return InboxView.from_args(request.args)
+    """The view the request names; a form posted from the workspace without one (the reply
+    box) gets the page's, from the address htmx sends along (``HX-Current-URL``)."""
+    args = request.args
+    page = request.headers.get("HX-Current-URL")
+    if request.method == "POST" and page and not VIEW_ARGS & set(args):
+        args = MultiDict(parse_qsl(urlsplit(page).query))
+    return InboxView.from_args(args)
 
 
 @bp.get("/")
@@ -151,8 +161,8 @@ def assign(conversation_id):
                 error="Choose an agent of the team.",
                 **assignee_context(found, current_view()),
             ), 422
-    with database.atomic():
-        found.assign(agent)
+    found.assign(agent)
+    broker.publish("inbox")  # the other agents' lists redraw its row
     view = current_view()
     row = Conversation.inbox(current_user, view.status, view.assigned).where(
         Conversation.id == found.id

@@ -170,6 +170,21 @@ def test_replying_to_an_unassigned_conversation_takes_it(admin, client, widget, 
     assert Conversation.get_by_id(free.id).assignee_id == admin_agent.id
     assert 'hx-target="#assignee"' in response.data.decode()  # the header's select follows
 
+    # The select that follows keeps the page's view (the reply form's address names none).
+    other = chat(client, widget, "another")
+    page = f"/admin/conversations/{other.id}"
+    response = admin_post(
+        admin,
+        page,
+        f"{page}/reply",
+        {"body": "On it"},
+        {
+            "HX-Request": "true",
+            "HX-Current-URL": f"http://localhost/admin/?conversation={other.id}&filter=mine",
+        },
+    )
+    assert f"/admin/conversations/{other.id}/assignee?filter=mine" in response.data.decode()
+
     taken = chat(client, widget, "for Sam")
     taken.assign(sam)
     response = post_reply(admin, taken, "Sam is away, I can help")
@@ -339,3 +354,25 @@ def test_an_upgraded_database_finds_the_messages_it_had(new_database):  # noqa: 
     Conversation.get_by_id(2).add_message("a zeppelin question", Message.FROM_CLIENT)
     assert [c.id for c in Conversation.search(admin, "zepp")] == [2]
     database.close()
+
+
+def test_an_assignment_redraws_or_removes_the_row_live(app, client, widget, team):
+    from admin.inbox import InboxRows
+
+    admin_agent, sam, _ = team
+    set_auth_type(widget, AuthType.NONE)
+    conversation = chat(client, widget, "assign me")
+    conversation.assign(admin_agent)
+    after = Message.select().get().id
+    everyone = InboxRows(Conversation.OPEN, after)
+    mine = InboxRows(Conversation.OPEN, after, Conversation.MINE)
+    with app.test_request_context():
+        assert everyone.read(admin_agent) == "" and mine.read(admin_agent) == ""
+        conversation.assign(sam)
+        events = everyone.read(admin_agent)  # still in "all": redrawn where it is
+        assert f'hx-target="#inbox-row-{conversation.id}" hx-swap="outerHTML"' in events
+        assert "→ Sam" in events and "delete" not in events
+        events = mine.read(admin_agent)  # no longer the admin's: out of "mine"
+        assert f'hx-target="#inbox-row-{conversation.id}" hx-swap="delete"' in events
+        assert "outerHTML" not in events and "afterbegin" not in events
+        assert everyone.read(admin_agent) == ""  # shown once
