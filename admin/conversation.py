@@ -20,19 +20,6 @@ def conversation(conversation_id):
     return render_workspace(current_view().with_conversation(found.id), found)
 
 
-def conversation_context(found):
-    """What the workspace's conversation pane shows: the messages, the client, a reply box."""
-    messages = list(found.messages_in_order())
-    broker.publish("inbox")  # other tabs of this agent update their unread counts
-    return {
-        "conversation": found,
-        "client": found.client,
-        "messages": messages,
-        "last_id": messages[-1].id if messages else 0,
-        "form": ReplyForm(),
-    }
-
-
 def back_to_workspace(found):
     """A redirect to the workspace view the request came from, with ``found`` open."""
     return redirect(current_view().with_conversation(found.id).url())
@@ -63,7 +50,8 @@ def reply(conversation_id):
         message=message,
         form=ReplyForm(formdata=None),
         claimed=claimed,
-        **assignee_context(found, current_view()),
+        view=current_view(),
+        **assignee_context(found),
     )
 
 

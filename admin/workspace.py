@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 import admin
 from admin import bp, page_or_partial
 from events import broker
+from forms import ReplyForm
 from inputs import row_id
 from models import Agent, Conversation, Message
 
@@ -113,7 +114,7 @@ def render_workspace(view, opened=None):
     """The workspace page (or, for htmx, the ``#workspace`` partial) for ``view``."""
     # Read first: a message stored while the list is read comes again over the live stream.
     newest = Message.select(fn.MAX(Message.id)).scalar() or 0
-    pane = conversation_pane(opened, view) if opened else {}
+    pane = conversation_pane(opened) if opened else {}
     size = admin.INBOX_SIZE
     if view.query:
         rows = Conversation.search(current_user, view.query)
@@ -131,19 +132,23 @@ def render_workspace(view, opened=None):
     )
 
 
-def conversation_pane(found, view):
-    """What the open conversation's pane shows; the agent has now read it."""
-    from admin.conversation import conversation_context  # imports this module: import late
-
+def conversation_pane(found):
+    """What the open conversation's pane shows (the messages, the client, the assignee select,
+    a reply box); the agent has now read it."""
+    messages = list(found.messages_in_order())
     found.mark_read(current_user.id)
-    context = {**conversation_context(found), **assignee_context(found, view)}
-    del context["view"]  # the caller's
-    return context
+    broker.publish("inbox")  # other tabs of this agent update their unread counts
+    return {
+        **assignee_context(found),
+        "client": found.client,
+        "messages": messages,
+        "form": ReplyForm(),
+    }
 
 
-def assignee_context(found, view):
-    """What the assignee select in a conversation's header needs."""
-    return {"conversation": found, "agents": list(Agent.assignable()), "view": view}
+def assignee_context(found):
+    """What the assignee select in a conversation's header needs (and a ``view``)."""
+    return {"conversation": found, "agents": list(Agent.assignable())}
 
 
 @bp.post("/conversations/<id:conversation_id>/assignee")
@@ -151,6 +156,7 @@ def assignee_context(found, view):
 def assign(conversation_id):
     """Give the conversation to an agent of the team, or to nobody; its inbox row follows."""
     found = get_object_or_404(Conversation, Conversation.id == conversation_id)
+    view = current_view()
     chosen = request.form.get("assignee", "")
     agent = None
     if chosen:
@@ -159,11 +165,11 @@ def assign(conversation_id):
             return render_template(
                 "admin/_assigned.html",
                 error="Choose an agent of the team.",
-                **assignee_context(found, current_view()),
+                view=view,
+                **assignee_context(found),
             ), 422
     found.assign(agent)
     broker.publish("inbox")  # the other agents' lists redraw its row
-    view = current_view()
     row = Conversation.inbox(current_user, view.status, view.assigned).where(
         Conversation.id == found.id
     )
@@ -171,5 +177,6 @@ def assign(conversation_id):
         "admin/_assigned.html",
         row=None if view.query else row.first(),
         saved=True,
-        **assignee_context(found, view),
+        view=view,
+        **assignee_context(found),
     )

@@ -40,6 +40,19 @@
     if (handled) event.preventDefault();  // "r" must not also be typed into the reply box
   });
 
+  // A reply being written stays with its conversation: morphing keeps a textarea's typed text,
+  // so the box is emptied before another conversation comes into the pane.
+  document.addEventListener("htmx:before:swap", function (event) {
+    var ctx = event.detail && event.detail.ctx;
+    var workspace = document.getElementById("workspace");
+    var reply = document.getElementById("reply");
+    if (!ctx || !workspace || !reply || !ctx.request) return;
+    var target = typeof ctx.target === "string" ? document.querySelector(ctx.target) : ctx.target;
+    if (target !== workspace) return;
+    var next = new URL(ctx.request.action, location.href).searchParams.get("conversation") || "";
+    if (next !== workspace.getAttribute("data-conversation")) reply.reset();
+  });
+
   // The open conversation's row stays in sight as j/k move through a long list.
   document.addEventListener("htmx:after:swap", function () {
     var open = document.querySelector("#inbox-rows a[aria-current]");

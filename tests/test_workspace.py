@@ -82,7 +82,9 @@ def test_the_url_opens_a_conversation_beside_the_list(admin, client, widget):
     partial = admin.get(f"/admin/?conversation={second.id}", headers={"HX-Request": "true"})
     partial = partial.data.decode()
     assert partial.lstrip().startswith("{#") is False and "<html" not in partial
-    assert '<div id="workspace" class="workspace is-open">' in partial
+    assert (
+        f'<div id="workspace" class="workspace is-open" data-conversation="{second.id}">' in partial
+    )
 
     for odd in ("abc", "-1", "0", "99999999999999999999", "1e3"):
         response = admin.get(f"/admin/?conversation={odd}&filter=nobody&status=x")

@@ -96,8 +96,13 @@ def test_split_view_url_keyboard_and_live_rows(
     admin_page.keyboard.type("jk e")
     expect(box).to_have_value("jk e")
     expect(admin_page).to_have_url(re.compile(rf"\?conversation={newer_id}$"))
-    box.fill("")
     admin_page.keyboard.press("Escape")
+    # A draft stays with its conversation: the next one's box is empty.
+    admin_page.keyboard.press("j")
+    expect(admin_page).to_have_url(re.compile(re.escape(below) + "$"))
+    expect(box).to_have_value("")
+    admin_page.keyboard.press("k")
+    expect(admin_page).to_have_url(re.compile(rf"\?conversation={newer_id}$"))
 
     help_box = admin_page.locator("#shortcuts-help")
     admin_page.keyboard.press("?")
@@ -169,6 +174,7 @@ def test_search_and_assignment(admin_page, visitor, live_server):
     expect(admin_page.locator("#assignee").get_by_role("status")).to_have_text("Saved")
 
     admin_page.get_by_role("link", name="Clear search").click()
+    expect(search).to_have_value("")
     expect(row(admin_page, tag)).to_contain_text("→ you")
     admin_page.get_by_role("link", name="Mine", exact=True).click()
     expect(admin_page).to_have_url(re.compile(r"filter=mine"))
