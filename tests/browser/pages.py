@@ -136,6 +136,12 @@ def open_conversation(admin: Page, server, message) -> str:
     return entry_text
 
 
+def conversation_heading(admin: Page):
+    """The open conversation's heading (the client's name), beside the inbox list."""
+    pane = admin.get_by_role("region", name="The open conversation")
+    return pane.get_by_role("heading", level=2).first
+
+
 def conversation_id(admin: Page) -> int:
     """The id of the conversation open in the admin's workspace (``?conversation=``)."""
     return int(re.search(r"[?&]conversation=(\d+)", admin.url).group(1))
