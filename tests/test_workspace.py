@@ -396,3 +396,18 @@ def test_the_search_is_served_by_its_index(db):
             db.execute_sql("SET LOCAL enable_seqscan = off")  # a tiny table: force the choice
             plan = str(db.execute_sql(f"EXPLAIN {sql}", params).fetchall())
         assert "message_body_search" in plan, plan
+
+
+def test_closing_comes_back_to_the_same_view(admin, client, widget):
+    set_auth_type(widget, AuthType.NONE)
+    conversation = chat(client, widget, "close me")
+    page = f"/admin/?conversation={conversation.id}&filter=unassigned&q=close"
+    html = admin.get(page).data.decode()
+    action = f"/admin/conversations/{conversation.id}/status?filter=unassigned&amp;q=close"
+    assert f'action="{action}"' in html  # the form carries the view
+    response = admin_post(
+        admin, page, action.replace("&amp;", "&"), {"status": Conversation.CLOSED}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == page
+    assert Conversation.get_by_id(conversation.id).status == Conversation.CLOSED
