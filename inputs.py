@@ -111,6 +111,14 @@ def request_problem(request):
     return problem
 
 
+def row_id(text):
+    """The row id ``text`` spells (1 to ``ID_MAX``, digits only), else None."""
+    if not (isinstance(text, str) and text.isascii() and text.isdigit() and len(text) <= 19):
+        return None
+    number = int(text)
+    return number if 1 <= number <= ID_MAX else None
+
+
 class IdConverter(IntegerConverter):
     """``<id:name>``: a row id, 1 to 2**63 - 1. Anything else in its place is a 404."""
 

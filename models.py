@@ -29,6 +29,7 @@ from peewee import (
 from werkzeug.security import check_password_hash, generate_password_hash
 
 import availability
+import fulltext
 from branding import DEFAULT_ACCENT, image_type, initials
 from db import BaseModel, database, utcnow
 from labels import Labels, resolve_language
@@ -321,6 +322,9 @@ class Agent(UserMixin, BaseModel):
             self.password_hash = "!removed"  # no password hash looks like this
             self.save()
             AgentSession.end_all(self)
+            Conversation.update(assignee=None, assigned_at=utcnow()).where(
+                Conversation.assignee == self.id
+            ).execute()
 
     def mark_online(self):
         """Note that one of this agent's admin pages is open now."""
@@ -347,10 +351,19 @@ class Agent(UserMixin, BaseModel):
 
     @classmethod
     def to_mail_about(cls, conversation):
-        """Who gets the email of a conversation's new visitor messages: every active agent.
+        """Who gets the email of a conversation's new visitor messages: the agent it is
+        assigned to, or every active agent while it is unassigned (or its assignee left)."""
+        team = cls.assignable()
+        if conversation.assignee_id is not None:
+            assignee = list(team.where(cls.id == conversation.assignee_id))
+            if assignee:
+                return assignee
+        return list(team)
 
-        (Assignment plugs in here: the assigned agent alone, when there is one.)"""
-        return list(cls.select().where(cls.active, cls.removed_at.is_null()).order_by(cls.id))
+    @classmethod
+    def assignable(cls):
+        """The agents a conversation can be given to: active team members, by name."""
+        return cls.select().where(cls.active, cls.removed_at.is_null()).order_by(cls.name, cls.id)
 
     @classmethod
     def active_admin_count(cls):
@@ -856,10 +869,26 @@ class Conversation(BaseModel):
     # When each side last said it was typing (migration 016); see ``note_typing``.
     client_typing_at = DateTimeField(null=True)
     agent_typing_at = DateTimeField(null=True)
+    # The agent answering it (migration 017); None: unassigned. Indexed with status (see Meta).
+    assignee = ForeignKeyField(
+        Agent, null=True, index=False, backref="assigned_conversations", on_delete="SET NULL"
+    )
+    # When the assignee last changed (migration 017): live inbox rows follow assignments.
+    assigned_at = DateTimeField(null=True, index=True)
+
+    # Whose conversations an inbox shows (``inbox(assigned=...)``).
+    MINE = "mine"
+    UNASSIGNED = "unassigned"
+    EVERYONE = "all"
+    SEARCH_RESULTS = 50
 
     class Meta:
-        # The inbox: one status, latest activity first (migration 009).
-        indexes = ((("status", "last_message_at"), False),)
+        # The inbox: one status, latest activity first (migration 009); and one status of one
+        # agent's (or nobody's) conversations (migration 017).
+        indexes = (
+            (("status", "last_message_at"), False),
+            (("assignee", "status", "last_message_at"), False),
+        )
 
     @property
     def is_open(self):
@@ -871,12 +900,14 @@ class Conversation(BaseModel):
         return (f"conversation:{self.id}", f"client:{self.client_id}", "inbox")
 
     @classmethod
-    def inbox(cls, agent, status=OPEN):
-        """Conversations with this status (None: any), latest activity first, in one statement.
+    def inbox(cls, agent, status=OPEN, assigned=EVERYONE):
+        """Conversations with this status (None: any), latest activity first, in one statement;
+        ``assigned``: ``MINE`` (the agent's), ``UNASSIGNED`` or ``EVERYONE``'s.
 
-        Each comes with its client and contact, its last message (not a status change) and that
-        message's agent, its rating (``rating``, ``last_message()``) and ``unread``: the agent's
-        unread client messages in it. Every part is an index lookup per row (migration 009).
+        Each comes with its client and contact, its assigned agent (``assignee_agent``), its last
+        message (not a status change) and that message's agent, its rating (``rating``,
+        ``last_message()``) and ``unread``: the agent's unread client messages in it. Every part
+        is an index lookup per row (migrations 009, 017).
         """
         read_upto = fn.COALESCE(ReadMark.last_read_id, 0)
         unread = Message.alias("unread_message")
@@ -894,6 +925,7 @@ class Conversation(BaseModel):
         )
         last = Message.alias("last_message")
         last_agent = Agent.alias("last_agent")
+        assignee = Agent.alias("assignee_agent")
         query = (
             cls.select(
                 cls,
@@ -915,6 +947,9 @@ class Conversation(BaseModel):
                 last_agent.id,
                 last_agent.name,
                 last_agent.removed_at,
+                assignee.id,
+                assignee.name,
+                assignee.removed_at,
                 Rating.id,
                 Rating.good,
                 Rating.comment,
@@ -925,6 +960,10 @@ class Conversation(BaseModel):
             .switch(cls)
             .join(last, JOIN.LEFT_OUTER, on=(last.id == last_id), attr="preloaded_last")
             .join(last_agent, JOIN.LEFT_OUTER, on=(last.agent == last_agent.id), attr="agent")
+            .switch(cls)
+            .join(
+                assignee, JOIN.LEFT_OUTER, on=(cls.assignee == assignee.id), attr="assignee_agent"
+            )
             .switch(cls)
             .join(
                 Rating, JOIN.LEFT_OUTER, on=(Rating.conversation == cls.id), attr="preloaded_rating"
@@ -938,7 +977,68 @@ class Conversation(BaseModel):
             )
             .order_by(cls.last_message_at.desc(), cls.id.desc())
         )
-        return query if status is None else query.where(cls.status == status)
+        if status is not None:
+            query = query.where(cls.status == status)
+        if assigned == cls.MINE:
+            query = query.where(cls.assignee == agent.id)
+        elif assigned == cls.UNASSIGNED:
+            query = query.where(cls.assignee.is_null())
+        return query
+
+    @classmethod
+    def search(cls, agent, text):
+        """Conversations whose messages, client or contact match ``text``, as inbox rows.
+
+        Messages match by full-text search (``fulltext``: every word of ``text`` as a word
+        prefix, whatever the backend); people by name or email containing ``text``. Any status,
+        anyone's, the latest activity first, at most ``SEARCH_RESULTS``. A row found by a
+        message carries ``snippet``: that message's words around the match (None otherwise).
+        """
+        text = text.strip()[:200]
+        if not text:
+            return []
+        found = Message.newest_matching(fulltext.search_words(text), cls.SEARCH_RESULTS)
+        people = Client.select(Client.id).join(Contact, JOIN.LEFT_OUTER)
+        people = people.where(
+            Client.name.contains(text)
+            | Client.email.contains(text)
+            | Contact.name.contains(text)
+            | Contact.email.contains(text)
+        )
+        rows = list(
+            cls.inbox(agent, status=None)
+            .where(cls.id.in_(list(found)) | cls.client.in_(people))
+            .limit(cls.SEARCH_RESULTS)
+        )
+        for row in rows:
+            body = found.get(row.id)
+            row.snippet = fulltext.snippet(body, text) if body else None
+        return rows
+
+    def assign(self, agent):
+        """Give the conversation to ``agent`` (None: to nobody)."""
+        now = utcnow()
+        with database.atomic():
+            Conversation.update(assignee=agent, assigned_at=now).where(
+                Conversation.id == self.id
+            ).execute()
+        self.assignee, self.assigned_at = agent, now
+
+    def claim(self, agent):
+        """Assign the conversation to ``agent`` unless someone has it: whoever answers first.
+
+        One conditional update, so two agents replying at once cannot both take it.
+        """
+        now = utcnow()
+        with database.atomic():
+            taken = (
+                Conversation.update(assignee=agent, assigned_at=now)
+                .where((Conversation.id == self.id) & Conversation.assignee.is_null())
+                .execute()
+            )
+        if taken:
+            self.assignee, self.assigned_at = agent, now
+        return bool(taken)
 
     @classmethod
     def unread_count(cls, agent):
@@ -1093,11 +1193,15 @@ class Conversation(BaseModel):
             .first()
         )
 
-    def messages_for_agent_after(self, agent, after):
-        """What an agent viewing this conversation has not been shown: others' messages."""
-        return self.messages.where(
+    def messages_for_agent_after(self, agent, after, upto=None):
+        """What an agent viewing this conversation has not been shown: others' messages (up to
+        message ``upto``, when given)."""
+        found = self.messages.where(
             (Message.id > after) & ((Message.agent.is_null()) | (Message.agent != agent.id))
-        ).order_by(Message.id)
+        )
+        if upto is not None:
+            found = found.where(Message.id <= upto)
+        return found.order_by(Message.id)
 
     def add_message(self, body, sender, agent=None, client_msg_id=None):
         """Store a message once: a resend with the same client-made id returns the first one.
@@ -1269,6 +1373,24 @@ class Message(BaseModel):
     def status_label(self, labels):
         """A system message as the client reads it: closed, or reopened."""
         return labels("chat.closed" if self.body == Conversation.CLOSED else "chat.reopened")
+
+    @classmethod
+    def newest_matching(cls, words, limit):
+        """{conversation id: body of its newest message matching every word}, for the
+        ``limit`` conversations with the newest matches (status changes never match)."""
+        if not words:
+            return {}
+        newest = (
+            cls.select(fn.MAX(cls.id))
+            .where(fulltext.matches(cls, words) & (cls.sender != cls.FROM_SYSTEM))
+            .group_by(cls.conversation)
+            .order_by(fn.MAX(cls.id).desc())
+            .limit(limit)
+        )
+        ids = [message_id for (message_id,) in newest.tuples()]
+        if not ids:
+            return {}
+        return dict(cls.select(cls.conversation, cls.body).where(cls.id.in_(ids)).tuples())
 
     @classmethod
     def last_id_for(cls, client):

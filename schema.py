@@ -22,6 +22,7 @@ from pathlib import Path
 from peewee import ForeignKeyField, SqliteDatabase
 from peewee_migrate import Router
 
+import fulltext
 from db import database
 from models import MODELS
 
@@ -65,6 +66,7 @@ def upgrade():
         # A new database: today's tables at once. A history left behind by dropped tables goes.
         with database.atomic():
             database.create_tables(MODELS)
+            fulltext.create_index()  # SQL that models.py cannot describe (migration 018)
             record_applied(names, replace=True)
         return names
     if not applied_migrations():

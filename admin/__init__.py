@@ -6,7 +6,8 @@ then imports the view modules, each adding its routes to ``bp``:
 
 - ``auth``: sign in and out (each sign-in a session row on the server)
 - ``account``: your sessions, password and notifications; admins end others' sessions
-- ``inbox``: the conversation list and the live stream of every admin page
+- ``workspace``: the inbox and the open conversation on one screen: filters, search, assignment
+- ``inbox``: the live stream of every admin page (the workspace's rows and open conversation)
 - ``conversation``: one conversation, replying or noting, closing and reopening, the transcript
 - ``reports``: ratings over time and per agent
 - ``settings``: Administration > Website widget: the list, General, Install, the identity secret
@@ -82,4 +83,5 @@ from admin import (  # noqa: E402, F401
     settings,
     team,
     typing,
+    workspace,
 )

@@ -1,46 +1,29 @@
 """One conversation: reading it, replying or writing a note, closing and reopening, emailing the
 transcript."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request
 from flask_login import current_user, login_required
 from playhouse.flask_utils import get_object_or_404
 
 from admin import bp
-from admin.canned import canned_replies_for
+from admin.workspace import CLOSED_QUESTION, current_view, render_workspace, reply_box
 from events import broker
 from forms import ReplyForm
 from mailer import send_transcript
 from models import Conversation, Message, TranscriptMail, database
 
-CLOSED_QUESTION = "This conversation is closed. Reopen and send?"
-
-
-def reply_box(conversation, form, mode="reply"):
-    """What ``_reply.html`` needs: the form, its mode and the canned replies filled in."""
-    return {
-        "conversation": conversation,
-        "form": form,
-        "mode": mode,
-        "canned": canned_replies_for(conversation),
-        "closed_question": CLOSED_QUESTION,
-    }
-
 
 @bp.get("/conversations/<id:conversation_id>")
 @login_required
 def conversation(conversation_id):
-    """One conversation's messages, everything known about the client, a reply box."""
+    """The workspace with this conversation open (the address before there was a workspace)."""
     found = get_object_or_404(Conversation, Conversation.id == conversation_id)
-    messages = list(found.messages_in_order())
-    found.mark_read(current_user.id)
-    broker.publish("inbox")  # other tabs of this agent update their unread counts
-    return render_template(
-        "admin/conversation.html",
-        client=found.client,
-        messages=messages,
-        last_id=messages[-1].id if messages else 0,
-        **reply_box(found, ReplyForm()),
-    )
+    return render_workspace(current_view().with_conversation(found.id), found)
+
+
+def back_to_workspace(found):
+    """A redirect to the workspace view the request came from, with ``found`` open."""
+    return redirect(current_view().with_conversation(found.id).url())
 
 
 @bp.post("/conversations/<id:conversation_id>/reply")
@@ -66,12 +49,16 @@ def reply(conversation_id):
             found.set_status(Conversation.OPEN, current_user.id)
         message = found.add_message(form.body.data.strip(), sender, agent=current_user.id)
         found.mark_read(current_user.id, message.id)
+        # An unassigned conversation goes to whoever answers it (a note answers nobody).
+        claimed = mode == "reply" and found.claim(current_user.id)
     broker.publish(*found.topics)
     if reopened:  # the header and the thread both change: show the page afresh
         return "", 204, {"HX-Refresh": "true"}
     return render_template(
         "admin/_reply_sent.html",
         message=message,
+        claimed=claimed,
+        view=current_view(),
         **reply_box(found, ReplyForm(formdata=None), mode),
     )
 
@@ -87,7 +74,7 @@ def set_status(conversation_id):
     found.set_status(status, current_user.id)
     broker.publish(*found.topics)
     flash("Conversation closed." if status == Conversation.CLOSED else "Conversation reopened.")
-    return redirect(url_for("admin.conversation", conversation_id=found.id))
+    return back_to_workspace(found)
 
 
 @bp.post("/conversations/<id:conversation_id>/transcript")
@@ -107,4 +94,4 @@ def email_transcript(conversation_id):
         )
     else:
         flash(f"The transcript could not be sent: {attempt.error}")
-    return redirect(url_for("admin.conversation", conversation_id=found.id))
+    return back_to_workspace(found)

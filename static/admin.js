@@ -32,8 +32,10 @@
     showCount();
   });
 
-  // After sending a reply, the cursor goes back to the new, empty reply box.
-  document.addEventListener("htmx:after:swap", function () {
+  // After sending a reply, the cursor goes back to the new, empty reply box (only then: the
+  // workspace's other swaps leave the keys to its shortcuts).
+  document.addEventListener("htmx:after:swap", function (event) {
+    if (!event.target.closest || !event.target.closest("#reply, #thread")) return;
     var box = document.querySelector("#reply textarea");
     if (box && document.activeElement === document.body) box.focus();
   });

@@ -139,8 +139,10 @@ def test_conversation_page_shows_messages_and_client_data(admin, client, widget)
     send_message(client, widget, token, "beta question")
     conversation = Message.get(Message.body == "alpha question").conversation
     page = admin.get(f"/admin/conversations/{conversation.id}").data.decode()
-    assert page.index("alpha question") < page.index("beta question")
-    assert "+44 1" in page and "phone" in page
+    # The workspace: the inbox list (whose row previews the last message), then the thread.
+    thread = page[page.index('id="thread"') :]
+    assert thread.index("alpha question") < thread.index("beta question")
+    assert "+44 1" in thread and "phone" in thread
 
 
 def test_agent_reply_is_stored_and_shown_to_the_client(admin, client, widget):

@@ -84,7 +84,8 @@ def test_live_reply_through_gunicorn(gunicorn_server):
     form = {"email": "admin@example.com", "password": ADMIN_PASSWORD, "csrf_token": csrf}
     agent.open(f"{base}/admin/login", data=urllib.parse.urlencode(form).encode())
     inbox = agent.open(f"{base}/admin/").read().decode()
-    conversation_url = re.search(r'href="(/admin/conversations/\d+)"', inbox).group(1)
+    opened = re.search(r'href="/admin/\?conversation=(\d+)"', inbox).group(1)  # a row
+    conversation_url = f"/admin/conversations/{opened}"
     agent.open(
         f"{base}{conversation_url}/reply",
         data=urllib.parse.urlencode({"body": "We are on it", "csrf_token": csrf}).encode(),

@@ -204,7 +204,8 @@ def test_a_postgresql_outage_and_recovery(outage_server):
     signed_in = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": csrf}
     assert fetch(agent, f"{base}/admin/login", signed_in)[0] == 200  # redirected to the inbox
     inbox = fetch(agent, f"{base}/admin/")[1]
-    conversation = base + re.search(r'href="(/admin/conversations/\d+)"', inbox).group(1)
+    opened = re.search(r'href="/admin/\?conversation=(\d+)"', inbox).group(1)  # a row
+    conversation = f"{base}/admin/conversations/{opened}"
 
     def agent_replies(body):
         data = {"body": body, "csrf_token": csrf}

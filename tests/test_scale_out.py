@@ -222,7 +222,7 @@ class Agent:
 
     def only_conversation(self):
         """The id of the one conversation in the inbox."""
-        ids = set(re.findall(r'href="/admin/conversations/(\d+)"', self.get("/admin/")))
+        ids = set(re.findall(r'href="/admin/\?conversation=(\d+)"', self.get("/admin/")))
         assert len(ids) == 1, ids
         return int(ids.pop())
 

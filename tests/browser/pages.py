@@ -131,14 +131,20 @@ def open_conversation(admin: Page, server, message) -> str:
     expect(row).to_have_count(1)
     entry_text = row.inner_text()
     row.click()
-    expect(admin).to_have_url(re.compile(r"/admin/conversations/\d+$"))
+    expect(admin).to_have_url(re.compile(r"/admin/\?conversation=\d+$"))
     expect(admin.locator("#thread").get_by_text(message)).to_be_visible()
     return entry_text
 
 
+def conversation_heading(admin: Page):
+    """The open conversation's heading (the client's name), beside the inbox list."""
+    pane = admin.get_by_role("region", name="The open conversation")
+    return pane.get_by_role("heading", level=2).first
+
+
 def conversation_id(admin: Page) -> int:
-    """The id of the conversation open in the admin page."""
-    return int(admin.url.rsplit("/", 1)[1])
+    """The id of the conversation open in the admin's workspace (``?conversation=``)."""
+    return int(re.search(r"[?&]conversation=(\d+)", admin.url).group(1))
 
 
 def agent_replies(admin: Page, text, *, press_enter=False):

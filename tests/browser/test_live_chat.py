@@ -272,9 +272,10 @@ def test_inbox_live_and_title_count(admin_page, visitor, live_server):
     expect(admin_page).to_have_title(re.compile(rf"^\({unread_before + 1}\) Inbox"))
     assert_not_reloaded(admin_page)
 
+    # Opened beside the list, which shows it read at once.
     entry.click()
     expect(thread_bodies(admin_page, ".from-client")).to_have_text([first, second])
-    admin_page.get_by_role("link", name="← All conversations").click()
+    entry = admin_page.locator(f'#inbox-list ul.inbox a[href="{href}"]')
     expect(entry).to_have_count(1)
     expect(entry.locator(".badge")).to_have_count(0)
     expect(admin_page.locator("#inbox-list li.unread").filter(has=entry)).to_have_count(0)
@@ -324,7 +325,7 @@ def test_close_and_start_new(admin_page, visitor, live_server):
     visitor_writes(frame, fresh)
     row = admin_page.locator("#inbox-list ul.inbox a").filter(has_text=fresh)
     expect(row).to_have_count(1, timeout=LIVE_MS)
-    closed_href = f"/admin/conversations/{closed_id}"
+    closed_href = f"/admin/?conversation={closed_id}"
     assert row.get_attribute("href") != closed_href
     expect(admin_page.locator(f'#inbox-list a[href="{closed_href}"]')).to_have_count(0)
 
@@ -339,10 +340,11 @@ def test_close_and_start_new(admin_page, visitor, live_server):
     expect(widget_bodies(frame, ".fd-theirs")).to_have_text([answer], timeout=LIVE_MS)
     expect(widget_bodies(frame)).to_have_text([fresh, answer])
 
-    admin_page.get_by_role("link", name="← All conversations").click()
     admin_page.get_by_role("link", name="Closed", exact=True).click()
-    expect(admin_page).to_have_url(re.compile(r"/admin/\?status=closed$"))
-    expect(admin_page.locator(f'#inbox-list a[href="{closed_href}"]')).to_have_count(1)
+    open_id = conversation_id(admin_page)
+    expect(admin_page).to_have_url(re.compile(rf"/admin/\?conversation={open_id}&status=closed$"))
+    closed_row = f'#inbox-list a[href="/admin/?conversation={closed_id}&status=closed"]'
+    expect(admin_page.locator(closed_row)).to_have_count(1)
 
 
 def test_inbox_stream_cut_and_resumed_shows_what_changed(

@@ -22,6 +22,7 @@ from browser.pages import (
     WIDGET_FRAME,
     agent_replies,
     choose_auth_type,
+    conversation_heading,
     fill_in_form,
     open_conversation,
     open_demo_widget,
@@ -68,7 +69,7 @@ def test_no_data_required(admin_page, visitor, live_server):
 
     entry = open_conversation(admin_page, live_server, message)
     assert VISITOR_NAME.search(entry), entry
-    expect(admin_page.get_by_role("heading", level=1)).to_have_text(VISITOR_NAME)
+    expect(conversation_heading(admin_page)).to_have_text(VISITOR_NAME)
     expect(client_detail(admin_page, "Identified as")).to_have_text("visitor")
 
 
@@ -104,7 +105,7 @@ def test_information_through_code(admin_page, visitor, live_server):
     entry = open_conversation(admin_page, live_server, message)
     assert "Ada Lovelace" in entry, entry
     assert "ada@example.com" in entry, entry
-    expect(admin_page.get_by_role("heading", level=1)).to_have_text("Ada Lovelace")
+    expect(conversation_heading(admin_page)).to_have_text("Ada Lovelace")
     expect(client_detail(admin_page, "Email")).to_have_text("ada@example.com")
     expect(client_detail(admin_page, "Identified as")).to_have_text("site user")
     expect(client_detail(admin_page, "User id on the site")).to_have_text("demo-42")
@@ -147,7 +148,7 @@ def test_information_through_form(admin_page, visitor, live_server):
     entry = open_conversation(admin_page, live_server, message)
     assert "Grace Hopper" in entry, entry
     assert "grace@example.com" in entry, entry
-    expect(admin_page.get_by_role("heading", level=1)).to_have_text("Grace Hopper")
+    expect(conversation_heading(admin_page)).to_have_text("Grace Hopper")
     expect(client_detail(admin_page, "Email")).to_have_text("grace@example.com")
     expect(client_detail(admin_page, "Identified as")).to_have_text("contact")
 
@@ -177,7 +178,7 @@ def test_optional_form(admin_page, visitor, live_server):
 
     entry = open_conversation(admin_page, live_server, guest_message)
     assert VISITOR_NAME.search(entry), entry
-    expect(admin_page.get_by_role("heading", level=1)).to_have_text(VISITOR_NAME)
+    expect(conversation_heading(admin_page)).to_have_text(VISITOR_NAME)
     expect(client_detail(admin_page, "Identified as")).to_have_text("guest")
 
     entry = open_conversation(admin_page, live_server, named_message)
