@@ -182,3 +182,28 @@ def test_an_agent_sets_only_their_own_notifications(app, admin, db, agent_withou
     admin_post(other, "/admin/account/", "/admin/account/notifications", {})
     assert not Agent.get_by_id(agent_without_admin_rights.id).notify_desktop
     assert Agent.by_email("admin@example.com").notify_desktop
+
+
+def test_an_assigned_conversation_is_mailed_to_its_assignee_alone(app, client, widget, db):
+    with app.app_context():
+        kim = Agent.create_with_password("kim@example.com", "Kim", "kim-password-1")
+    everyone_left()
+    assigned = start_chat(client, widget, secrets.token_hex(24), "Where is my parcel?")
+    assigned.assign(kim)
+    start_chat(client, widget, secrets.token_hex(24), "Nobody has this one")
+
+    assert run_notify_agents(app).exit_code == 0
+    recipients = sorted(mail["To"] for mail in outbox_mails(app))
+    assert recipients == ["admin@example.com, kim@example.com", "kim@example.com"]
+
+
+def test_a_conversation_of_a_deactivated_assignee_is_mailed_to_everyone(app, client, widget, db):
+    with app.app_context():
+        kim = Agent.create_with_password("kim@example.com", "Kim", "kim-password-1")
+        Agent.create_with_password("sam@example.com", "Sam", "sam-password-1")
+    everyone_left()
+    start_chat(client, widget, secrets.token_hex(24), "Where is my parcel?").assign(kim)
+    Agent.update(active=False).where(Agent.id == kim.id).execute()
+
+    assert run_notify_agents(app).exit_code == 0
+    assert [mail["To"] for mail in outbox_mails(app)] == ["admin@example.com, sam@example.com"]
