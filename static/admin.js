@@ -1,6 +1,13 @@
 /* Admin glue: keep the unread count in the page title as the live stream reports it. The open
    conversation's messages count as read on the server as they arrive; while the tab is hidden,
    the title still counts that conversation until the agent comes back to it. */
+// The id of the conversation open in the workspace ("?conversation=", or the older
+// /admin/conversations/<id> address), or null: notify.js asks it too.
+window.frontdeskOpenConversation = function () {
+  var path = location.pathname.match(/\/conversations\/(\d+)/);
+  return path ? path[1] : new URLSearchParams(location.search).get("conversation");
+};
+
 (function () {
   "use strict";
   var unread = parseInt((document.title.match(/^\((\d+)\) /) || [])[1], 10) || 0; // as served
@@ -18,8 +25,8 @@
   });
   document.addEventListener("visitor-message", function (event) {
     try {
-      var url = JSON.parse(event.detail.data).url;
-      if (!document.hidden || new URL(url, location.href).pathname !== location.pathname) return;
+      var conversation = JSON.parse(event.detail.data).conversation;
+      if (!document.hidden || window.frontdeskOpenConversation() !== String(conversation)) return;
     } catch (error) {
       return;
     }

@@ -17,8 +17,8 @@
     return "Notification" in window;
   }
 
-  function lookingAt(url) {
-    return !document.hidden && new URL(url, window.location.href).pathname === window.location.pathname;
+  function lookingAt(conversation) {
+    return !document.hidden && window.frontdeskOpenConversation() === String(conversation);
   }
 
   function showNotification(alert) {
@@ -69,7 +69,7 @@
     } catch (error) {
       return;
     }
-    if (!alert || lookingAt(alert.url)) return;
+    if (!alert || lookingAt(alert.conversation)) return;
     showNotification(alert);
     playTone();
   });

@@ -14,6 +14,7 @@ from browser.pages import (
     REPLY_BOX,
     agent_replies,
     choose_auth_type,
+    conversation_heading,
     open_chat,
     open_conversation,
     unique,
@@ -128,6 +129,7 @@ def test_a_visitor_message_brings_a_notification_and_a_tone(
     # Looking at that very conversation: nothing. A message in another one: a notification.
     open_conversation(admin, live_server, first)
     admin.locator("h1").click()
+    admin.evaluate("window.shownNotifications = []; window.tonesPlayed = 0")  # a swap, no reload
     visitor_writes(frame, unique("Still here"))
     expect(admin.locator("#thread .from-client")).to_have_count(2, timeout=LIVE_MS)
     assert admin.evaluate("[window.shownNotifications.length, window.tonesPlayed]") == [0, 0]
@@ -186,7 +188,7 @@ def test_a_canned_reply_is_set_up_and_inserted_for_the_client(admin_page, visito
     shot(admin_page, "canned-replies")
 
     chat_in_conversation(admin_page, visitor, live_server, "I need help")
-    name = admin_page.locator("h1").inner_text()
+    name = conversation_heading(admin_page).inner_text()
     box = admin_page.get_by_placeholder(REPLY_BOX)
     box.fill("Hi! ")
     admin_page.get_by_label("Insert a canned reply").select_option(label=title)
