@@ -179,3 +179,30 @@ def test_desktop_navigation_shows_every_link(new_context, admin_storage_state, l
             page.get_by_role("navigation", name="Main").get_by_role("link", name=link)
         ).to_be_visible()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def test_install_page_copy_button(new_context, admin_storage_state, admin_paths):
+    context = new_context(
+        storage_state=admin_storage_state, permissions=["clipboard-read", "clipboard-write"]
+    )
+    page = context.new_page()
+    page.goto(admin_paths["widget-install"])
+    code = page.get_by_role("region", name="The embed code")
+    expect(code).to_have_attribute("tabindex", "0")
+    page.get_by_role("button", name="Copy").first.click()
+    expect(page.get_by_role("status").first).to_have_text("Copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == code.text_content()
+    assert "window.frontdeskSettings" in copied and "/embed.js" in copied
+
+
+def test_install_snippet_scrolls_by_keyboard(new_context, admin_storage_state, admin_paths):
+    page = new_context(storage_state=admin_storage_state, viewport=PHONE).new_page()
+    page.goto(admin_paths["widget-install"])
+    code = page.get_by_role("region", name="The embed code")
+    code.focus()
+    expect(code).to_be_focused()
+    assert code.evaluate("element => element.scrollWidth > element.clientWidth")
+    for _ in range(5):
+        code.press("ArrowRight")
+    page.wait_for_function("document.getElementById('snippet').scrollLeft > 0")
