@@ -25,6 +25,7 @@
       group.hidden = !group.querySelector("tr.label-row:not([hidden])");
     });
     count.textContent = shown + " of " + rows.length + " labels shown";
+    document.getElementById("no-label-matches").hidden = shown > 0;
     var url = new URL(window.location.href);
     if (query) url.searchParams.set("q", search.value.trim()); else url.searchParams.delete("q");
     if (only.checked) url.searchParams.set("only", only.value); else url.searchParams.delete("only");

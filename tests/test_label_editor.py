@@ -47,6 +47,11 @@ def shown_keys(page):
     return EditorPage(page).keys
 
 
+def no_match_notice(page):
+    """The start tag of the "No label matches" notice."""
+    return re.search(r'<p id="no-label-matches"[^>]*>', page).group()
+
+
 def group_titles(page):
     """The titles of the groups the page shows."""
     return EditorPage(page).groups
@@ -97,6 +102,8 @@ def test_only_untranslated_or_overridden(admin, widget, tmp_path, monkeypatch):
     assert f"2 of {len(labels_module.load_language('en'))} labels shown" in page
     english_page = admin.get(editor_url(widget, "en", only="changed")).data.decode()
     assert shown_keys(english_page) == []
+    assert "hidden" not in no_match_notice(english_page)
+    assert "hidden" in no_match_notice(page)
 
 
 def test_saving_with_a_filter_keeps_hidden_overrides_and_the_filter(admin, widget):

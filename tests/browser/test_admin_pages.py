@@ -92,6 +92,7 @@ def admin_paths(browser, live_server, admin_storage_state):
         "widget-install": f"{base}/install",
         "widget-language": f"{base}/language",
         "widget-language-de": f"{base}/language?lang=de",
+        "widget-language-filtered": f"{base}/language?lang=fr&q=note&only=changed",
         "agents": f"{live_server.admin_url}/agents/",
         "sessions": sessions,
         "account": f"{live_server.admin_url}/account/",
@@ -112,6 +113,7 @@ ADMIN_PAGES = [
     "widget-install",
     "widget-language",
     "widget-language-de",
+    "widget-language-filtered",
     "agents",
     "sessions",
     "account",
@@ -170,6 +172,34 @@ def test_phone_navigation_is_a_menu(new_context, admin_storage_state, live_serve
     expect(page.get_by_role("button", name="Menu")).to_have_attribute("aria-expanded", "false")
 
 
+def test_open_phone_menu_is_accessible(new_context, admin_storage_state, live_server):
+    page = new_context(
+        storage_state=admin_storage_state, viewport=PHONE, bypass_csp=True
+    ).new_page()
+    page.goto(f"{live_server.admin_url}/")
+    page.get_by_role("button", name="Menu").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    save_screenshot(page, "menu-open-phone")
+    assert_no_axe_violations(page)
+    assert_fits(page, PHONE)
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("button", name="Sign out")).to_be_hidden()
+    expect(page.get_by_role("button", name="Menu")).to_be_focused()
+
+
+def test_phone_navigation_without_scripts_shows_the_links(
+    new_context, admin_storage_state, live_server
+):
+    page = new_context(
+        storage_state=admin_storage_state, viewport=PHONE, java_script_enabled=False
+    ).new_page()
+    page.goto(f"{live_server.admin_url}/")
+    expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+    expect(page.get_by_role("link", name="Reports")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_in_viewport()
+    assert_fits(page, PHONE)
+
+
 def test_desktop_navigation_shows_every_link(new_context, admin_storage_state, live_server):
     page = new_context(storage_state=admin_storage_state, viewport=DESKTOP).new_page()
     page.goto(f"{live_server.admin_url}/")
@@ -179,6 +209,24 @@ def test_desktop_navigation_shows_every_link(new_context, admin_storage_state, l
             page.get_by_role("navigation", name="Main").get_by_role("link", name=link)
         ).to_be_visible()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_label_editor_after_a_failed_save_is_accessible(
+    width, new_context, admin_storage_state, admin_paths
+):
+    viewport = WIDTHS[width]
+    page = new_context(
+        storage_state=admin_storage_state, viewport=viewport, bypass_csp=True
+    ).new_page()
+    page.goto(admin_paths["widget-language"])
+    page.get_by_label("error.name_too_long").fill("At most {maxx}")
+    expect(page.get_by_text("remove unknown {maxx}")).to_be_visible()  # flagged while typing
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_contain_text("could not be saved")
+    save_screenshot(page, f"widget-language-failed-{width}")
+    assert_no_axe_violations(page)
+    assert_fits(page, viewport)
 
 
 def test_install_page_copy_button(new_context, admin_storage_state, admin_paths):

@@ -33,7 +33,12 @@ def test_search_filters_rows_as_you_type(editor):
     expect(editor.get_by_role("heading", name="Login form")).to_be_hidden()
     expect(editor).to_have_url(re.compile(r"[?&]q=rating"))
 
+    editor.get_by_label("Search labels").fill("no label says this")
+    expect(editor.get_by_text("No label matches")).to_be_visible()
+    expect(rows.locator("visible=true")).to_have_count(0)
+
     editor.get_by_label("Search labels").fill("")
+    expect(editor.get_by_text("No label matches")).to_be_hidden()
     expect(editor.get_by_label("composer.send")).to_be_visible()
     expect(rows.locator("visible=true")).to_have_count(total)
 
