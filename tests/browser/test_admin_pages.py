@@ -15,6 +15,7 @@ from browser.pages import (
     START_NEW,
     choose_auth_type,
     fill_in_form,
+    open_chat,
     open_conversation,
     open_demo_widget,
     unique,
@@ -39,8 +40,8 @@ def save_screenshot(page, name):
 
 @pytest.fixture(scope="module")
 def admin_paths(browser, live_server, admin_storage_state):
-    """The path of every admin page, after seeding what they show: a contact (the form type)
-    with a closed conversation and an open one."""
+    """The address of every admin page, after seeding what they show: a contact (the form type)
+    with a closed conversation and an open one, and an anonymous visitor's conversation."""
     admin = browser.new_context(storage_state=admin_storage_state)
     visitor = browser.new_context()
     try:
@@ -74,6 +75,14 @@ def admin_paths(browser, live_server, admin_storage_state):
         page.get_by_role("link", name="Sessions").first.click()
         sessions = page.url
         choose_auth_type(page, AUTH_NONE)
+        stranger = browser.new_context()  # not the contact: a fresh visitor token
+        anonymous = open_chat(stranger.new_page(), live_server)
+        third = unique("Just a visitor")
+        visitor_writes(anonymous, third)
+        open_conversation(page, live_server, third)
+        page.get_by_role("link", name="Delete this visitor's data").click()
+        delete_visitor = page.url
+        stranger.close()
     finally:
         visitor.close()
         admin.close()
@@ -86,6 +95,7 @@ def admin_paths(browser, live_server, admin_storage_state):
         "contacts": f"{live_server.admin_url}/contacts/",
         "contact": contact,
         "delete-contact": delete_contact,
+        "delete-visitor": delete_visitor,
         "reports": f"{live_server.admin_url}/reports",
         "widgets": f"{live_server.admin_url}/widgets/",
         "widget-general": widget_general,
@@ -107,6 +117,7 @@ ADMIN_PAGES = [
     "contacts",
     "contact",
     "delete-contact",
+    "delete-visitor",
     "reports",
     "widgets",
     "widget-general",
