@@ -23,6 +23,8 @@
     });
     Array.prototype.forEach.call(groups, function (group) {
       group.hidden = !group.querySelector("tr.label-row:not([hidden])");
+      var link = document.querySelector('.label-groups a[href="#' + group.getAttribute("aria-labelledby") + '"]');
+      if (link) link.hidden = group.hidden;
     });
     count.textContent = shown + " of " + rows.length + " labels shown";
     document.getElementById("no-label-matches").hidden = shown > 0;

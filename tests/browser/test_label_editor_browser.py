@@ -31,6 +31,11 @@ def test_search_filters_rows_as_you_type(editor):
     expect(editor.get_by_label("composer.send")).to_be_hidden()
     expect(editor.get_by_role("heading", name="Rating")).to_be_visible()
     expect(editor.get_by_role("heading", name="Login form")).to_be_hidden()
+    groups = editor.get_by_role("navigation", name="Label groups")
+    expect(groups.get_by_role("link", name="Login form")).to_be_hidden()
+    groups.get_by_role("link", name="Rating").click()
+    expect(editor).to_have_url(re.compile(r"#group-\d+$"))
+    expect(editor.get_by_role("heading", name="Rating")).to_be_in_viewport()
     expect(editor).to_have_url(re.compile(r"[?&]q=rating"))
 
     editor.get_by_label("Search labels").fill("no label says this")
