@@ -90,6 +90,7 @@ def admin_paths(browser, live_server, admin_storage_state):
     return {
         "inbox": f"{live_server.admin_url}/",
         "inbox-closed": f"{live_server.admin_url}/?status=closed",
+        "inbox-search": f"{live_server.admin_url}/?q=visitor&filter=unassigned",
         "conversation": conversation,
         "conversation-closed": closed_conversation,
         "contacts": f"{live_server.admin_url}/contacts/",
@@ -100,6 +101,7 @@ def admin_paths(browser, live_server, admin_storage_state):
         "widgets": f"{live_server.admin_url}/widgets/",
         "widget-general": widget_general,
         "widget-install": f"{base}/install",
+        "widget-canned": f"{base}/canned",
         "widget-language": f"{base}/language",
         "widget-language-de": f"{base}/language?lang=de",
         "widget-language-filtered": f"{base}/language?lang=fr&q=note&only=changed",
@@ -112,6 +114,7 @@ def admin_paths(browser, live_server, admin_storage_state):
 ADMIN_PAGES = [
     "inbox",
     "inbox-closed",
+    "inbox-search",
     "conversation",
     "conversation-closed",
     "contacts",
@@ -122,6 +125,7 @@ ADMIN_PAGES = [
     "widgets",
     "widget-general",
     "widget-install",
+    "widget-canned",
     "widget-language",
     "widget-language-de",
     "widget-language-filtered",
