@@ -39,7 +39,7 @@ def test_pages_name_hashed_static_files_cached_for_a_year(client, widget):
     for page in (frame, login):
         urls = static_urls(page)
         assert any(url.endswith(".css") for url in urls), urls
-        assert any("/vendor/htmx.min." in url for url in urls), urls
+        assert any(url.endswith(".js") for url in urls), urls
         for url in urls:
             assert HASHED_NAME.search(url), url
             response = client.get(url, headers=BROWSER)
@@ -51,8 +51,9 @@ def test_pages_name_hashed_static_files_cached_for_a_year(client, widget):
 
 @pytest.mark.parametrize("name", ["widget.css", "widget.js", "vendor/htmx.min.js"])
 def test_hashed_files_come_precompressed_as_the_browser_takes_them(app, client, name):
-    url = f"/static/{app.extensions['assets'].hashed(name)}"
-    original = (Path(app.static_folder) / name).read_bytes()
+    hashed = app.extensions["assets"].hashed(name)
+    url = f"/static/{hashed}"
+    original = (Path(app.config["ASSETS_DIR"]) / hashed).read_bytes()  # minified, if ours
     for accept, encoding in [("br, gzip", "br"), ("gzip", "gzip"), ("", None)]:
         response = client.get(url, headers={"Accept-Encoding": accept})
         assert response.status_code == 200
@@ -132,12 +133,17 @@ def test_dynamic_html_is_compressed_but_a_stream_is_not(client, widget):
     assert (first if isinstance(first, bytes) else first.encode()).startswith(b"retry:")
 
 
+def styles(colour):
+    """A stylesheet that minifying leaves long enough to compress."""
+    return "".join(f".c{n} {{ color: {colour} }}\n" for n in range(100))
+
+
 def test_a_build_writes_each_version_once_and_forgets_old_ones(tmp_path):
     source, built = tmp_path / "static", tmp_path / "assets"
     source.mkdir()
     (source / "embed.js").write_text("/* loader */\nload('/static/embed-chat.js');\n")
     (source / "embed-chat.js").write_text("var rest = 1;\n" * 100)
-    (source / "app.css").write_text("body { color: red }\n" * 100)
+    (source / "app.css").write_text(styles("red"))
     assets = Assets(source, built)
     first = assets.build()
     css = built / first["app.css"]
@@ -146,7 +152,7 @@ def test_a_build_writes_each_version_once_and_forgets_old_ones(tmp_path):
     assert b"loader" not in assets.loader["identity"]  # comment lines are not sent
     written = css.stat().st_mtime_ns
 
-    (source / "app.css").write_text("body { color: blue }\n" * 100)
+    (source / "app.css").write_text(styles("blue"))
     second = assets.build()
     assert second["app.css"] != first["app.css"]
     assert css.exists()  # pages from just before still find the old version
