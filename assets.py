@@ -5,7 +5,7 @@ At start-up every file under ``static/`` is copied into the assets folder (``ins
 hash is already there is not redone, so this costs once per change, and writes are atomic, so
 several workers may start together. ``flask --app app assets build`` does the same ahead of time.
 Our own scripts and styles are minified on the way (``minify``: esbuild); vendor files are not.
-The iframe's scripts also come as one bundle (``BUNDLES``), one request instead of six.
+The iframe's scripts also come as one bundle (``BUNDLES``), one request instead of five.
 WhiteNoise serves the folder under ``/static/``: hashed names are ``immutable`` for a year and
 come as brotli or gzip when the browser takes them; the plain ``/static/name.ext`` keeps working,
 cached for five minutes. Templates write ``asset_url('widget.css')``.
@@ -45,9 +45,8 @@ LOADER = "embed.js"
 # chats, the unread notice. Built in this order, as each names the one before by its hashed URL.
 CHUNKS = ("embed-unread.js", "embed-chat.js")
 BUNDLES = {  # built files made of others, in this order; vendor files first, as the page had them
-    "widget-frame.js": (
+    "widget-frame.js": (  # hx-sse comes later, for a visitor who writes (widget.js fetches it)
         "vendor/htmx.min.js",
-        "vendor/hx-sse.min.js",
         "enter-sends.js",
         "local-times.js",
         "typing.js",
