@@ -226,3 +226,16 @@ def test_a_first_widget_open_stays_within_issue_12s_budget(tmp_path):
     assert figures["first_open_bytes"] <= 20_000, figures["first_open_files"]
     assert figures["repeat_open_revalidations"] == 0, figures
     assert figures["vary_cookie"] == [], figures
+
+
+def test_the_debug_server_builds_again_when_a_static_file_changes(tmp_path):
+    source = tmp_path / "static"
+    source.mkdir()
+    (source / "embed.js").write_text("load('/static/embed-chat.js');\n")
+    (source / "app.css").write_text(styles("red"))
+    assets = Assets(source, tmp_path / "assets")
+    first = assets.build()["app.css"]
+    assert assets.hashed("app.css", refresh=True) == first  # nothing changed: the same name
+    (source / "app.css").write_text(styles("blue"))
+    assert assets.hashed("app.css") == first  # not asked to look again
+    assert assets.hashed("app.css", refresh=True) != first
