@@ -52,4 +52,4 @@ bench: setup
 	$(PY) bench.py
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor instance/assets .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules static/vendor instance/assets instance/assets-minified .pytest_cache .ruff_cache

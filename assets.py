@@ -4,12 +4,15 @@ At start-up every file under ``static/`` is copied into the assets folder (``ins
 ``FRONTDESK_ASSETS_DIR``) as ``name.<hash>.ext`` with ``.br`` and ``.gz`` siblings; a file whose
 hash is already there is not redone, so this costs once per change, and writes are atomic, so
 several workers may start together. ``flask --app app assets build`` does the same ahead of time.
+Our own scripts and styles are minified on the way (``minify``: esbuild); vendor files are not.
+The iframe's scripts also come as one bundle (``BUNDLES``), one request instead of five.
 WhiteNoise serves the folder under ``/static/``: hashed names are ``immutable`` for a year and
 come as brotli or gzip when the browser takes them; the plain ``/static/name.ext`` keeps working,
 cached for five minutes. Templates write ``asset_url('widget.css')``.
 
 The loader ``/embed.js`` keeps its own view (short-cached: customers' pages name it without a
-hash) and is answered from the built bytes, precompressed too. Flask-Compress compresses the
+hash) and is answered from the built bytes, precompressed too. The chunks it fetches later
+(``CHUNKS``) are named in it, and in each other, by their hashed URLs. Flask-Compress compresses the
 dynamic HTML and JSON, never a stream (Server-Sent Events must reach the visitor at once).
 
 The widget never reads a cookie, so its responses must not say ``Vary: Cookie`` (which stops any
@@ -32,11 +35,24 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_compress import Compress
 from whitenoise import WhiteNoise
 
+from minify import Minifier
+
 HASH_LENGTH = 12
 HASHED_NAME = re.compile(rf"\.[0-9a-f]{{{HASH_LENGTH}}}\.[A-Za-z0-9]+$")
 COMPRESSIBLE = frozenset({".js", ".css", ".svg", ".html", ".json", ".txt", ".map"})
 LOADER = "embed.js"
-LOADER_CHUNK = "embed-chat.js"  # the rest of the loader: the iframe, fetched when needed
+# The rest of the loader, fetched when needed: the chat (the iframe), then, for a visitor who
+# chats, the unread notice. Built in this order, as each names the one before by its hashed URL.
+CHUNKS = ("embed-unread.js", "embed-chat.js")
+BUNDLES = {  # built files made of others, in this order; vendor files first, as the page had them
+    "widget-frame.js": (  # hx-sse comes later, for a visitor who writes (widget.js fetches it)
+        "vendor/htmx.min.js",
+        "enter-sends.js",
+        "local-times.js",
+        "typing.js",
+        "widget.js",
+    ),
+}
 PLAIN_MAX_AGE = 300  # /static/name.ext without a hash, and /embed.js
 FOREVER = 31536000
 STALE_AFTER = 7 * 24 * 3600  # old hashed files stay this long, for pages still naming them
@@ -143,6 +159,10 @@ class Assets:
         self.manifest = {}  # "vendor/htmx.min.js" -> "vendor/htmx.min.<hash>.js"
         self.loader = {}  # the loader's bytes per encoding, naming the chunk's hashed URL
         self.loader_etag = ""
+        self.minify = Minifier(
+            self.build_dir.with_name(self.build_dir.name + "-minified"), atomic_write
+        )
+        self.built_from = None  # the sources' names, sizes and times at the last build
 
     def sources(self):
         for path in sorted(self.source_dir.rglob("*")):
@@ -151,24 +171,47 @@ class Assets:
                 yield relative.as_posix(), path
 
     def build(self):
-        """Hash, copy and compress every static file that changed; forget stale copies."""
+        """Minify, hash, copy and compress every static file that changed, then the bundles, the
+        chunks and the loader; forget stale copies."""
         self.build_dir.mkdir(parents=True, exist_ok=True)
-        manifest = {}
-        for name, path in self.sources():
-            data = path.read_bytes()
-            if name == LOADER:
-                continue  # served by its own view; built below, once the chunk's name is known
-            manifest[name] = self.write(name, data)
+        sources = dict(self.sources())
+        self.built_from = self.signature(sources)
+        served, manifest = {}, {}
+        for name, path in sources.items():
+            if name != LOADER and name not in CHUNKS:
+                served[name] = self.minify(name, path.read_bytes())
+                manifest[name] = self.write(name, served[name])
+        for bundle, parts in BUNDLES.items():
+            if all(part in served for part in parts):
+                manifest[bundle] = self.write(bundle, b"\n".join(served[part] for part in parts))
+        for chunk in (chunk for chunk in CHUNKS if chunk in sources):
+            data = self.minify(chunk, sources[chunk].read_bytes())
+            manifest[chunk] = self.write(chunk, self.link(data, manifest))
         self.manifest = manifest
-        loader = (self.source_dir / LOADER).read_bytes()
-        if LOADER_CHUNK in manifest:  # the loader fetches the chunk of its own version
-            plain = f"{self.url_path}/{LOADER_CHUNK}".encode()
-            loader = loader.replace(plain, f"{self.url_path}/{manifest[LOADER_CHUNK]}".encode())
-        loader = slim_script(loader)
-        self.loader = {"identity": loader, **compressed(LOADER, loader)}
-        self.loader_etag = hashlib.sha256(loader).hexdigest()[:HASH_LENGTH]
+        self.build_loader((self.source_dir / LOADER).read_bytes())
         self.prune()
         return manifest
+
+    def build_loader(self, source):
+        """The loader's bytes, naming the chat chunk of its own version (served by its view)."""
+        loader = self.minify(LOADER, source) if self.minify.available else slim_script(source)
+        loader = self.link(loader, self.manifest)
+        self.loader = {"identity": loader, **compressed(LOADER, loader)}
+        self.loader_etag = hashlib.sha256(loader).hexdigest()[:HASH_LENGTH]
+
+    def link(self, script, manifest):
+        """``script`` with the plain URLs of the chunks already built replaced by hashed ones."""
+        for chunk in (chunk for chunk in CHUNKS if chunk in manifest):
+            plain = f"{self.url_path}/{chunk}".encode()
+            script = script.replace(plain, f"{self.url_path}/{manifest[chunk]}".encode())
+        return script
+
+    @staticmethod
+    def signature(sources):
+        """What tells a changed static folder: each file's name, size and modification time."""
+        return sorted(
+            (name, path.stat().st_size, path.stat().st_mtime_ns) for name, path in sources.items()
+        )
 
     def write(self, name, data):
         """Write ``name.<hash>.ext`` (and its compressed siblings) unless already there."""
@@ -192,13 +235,13 @@ class Assets:
             name = path.relative_to(self.build_dir).as_posix()
             if path.is_file() and name not in current and path.stat().st_mtime < limit:
                 path.unlink(missing_ok=True)
+        self.minify.prune(STALE_AFTER)
 
     def hashed(self, filename, refresh=False):
-        """The current hashed name of ``filename`` (``refresh``: hash the file again first, for
-        the debug server, where static files change while it runs)."""
-        source = self.source_dir / filename
-        if refresh and filename in self.manifest and source.is_file():
-            self.manifest[filename] = self.write(filename, source.read_bytes())
+        """The current hashed name of ``filename`` (``refresh``: build again first if a static
+        file changed, for the debug server, where they change while it runs)."""
+        if refresh and self.signature(dict(self.sources())) != self.built_from:
+            self.build()
         return self.manifest.get(filename, filename)
 
 

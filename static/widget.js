@@ -1,5 +1,6 @@
 /* Frontdesk widget glue, inside the iframe: the visitor token and the handshake with the host
-   page. Everything else is htmx (and the shared enter-sends.js and local-times.js). */
+   page. Everything else is htmx (and the shared enter-sends.js and local-times.js), which comes
+   with this file in one bundle (assets.BUNDLES); the stream's extension comes when needed. */
 (function () {
   "use strict";
 
@@ -222,6 +223,22 @@
   });
   document.addEventListener("htmx:after:swap", checkUnread);
   document.addEventListener("visibilitychange", checkUnread);
+
+  // The live stream's htmx extension (hx-sse) comes with the first pane that has a stream to
+  // follow (a visitor who has written): one who only looks never downloads it. The frame names
+  // its hashed file; once it is here, it follows every stream htmx swaps in by itself.
+  var liveScript = null;
+  function followLive() {
+    var live = document.querySelector("#live[hx-sse\\:connect]");
+    var src = document.body.getAttribute("data-live-script");
+    if (!live || liveScript || !src) return;
+    liveScript = document.createElement("script");
+    liveScript.src = src;
+    liveScript.onload = function () { htmx.process(document.getElementById("live")); };
+    liveScript.onerror = function () { liveScript.remove(); liveScript = null; };
+    document.head.appendChild(liveScript);
+  }
+  document.addEventListener("htmx:after:swap", followLive);
 
   // Loaded as the loader's hidden courier after Frontdesk("logout"): the server stops honouring
   // this browser's token, the token is forgotten, and nothing else happens.

@@ -6,13 +6,16 @@ import os
 import re
 import secrets
 import time
+import urllib.request
 from pathlib import Path
 
 import brotli
 import pytest
-from helpers import send_message, set_auth_type, visitor_headers
+from helpers import ServerProcess, demo_widget_key, send_message, set_auth_type, visitor_headers
 
-from assets import HASHED_NAME, Assets
+import bench
+from assets import BUNDLES, HASHED_NAME, Assets, atomic_write
+from minify import Minifier
 from models import AuthType
 
 HASHED_URL = re.compile(r'(?:href|src)="(/static/[^"]+)"')
@@ -39,7 +42,7 @@ def test_pages_name_hashed_static_files_cached_for_a_year(client, widget):
     for page in (frame, login):
         urls = static_urls(page)
         assert any(url.endswith(".css") for url in urls), urls
-        assert any("/vendor/htmx.min." in url for url in urls), urls
+        assert any(url.endswith(".js") for url in urls), urls
         for url in urls:
             assert HASHED_NAME.search(url), url
             response = client.get(url, headers=BROWSER)
@@ -51,8 +54,9 @@ def test_pages_name_hashed_static_files_cached_for_a_year(client, widget):
 
 @pytest.mark.parametrize("name", ["widget.css", "widget.js", "vendor/htmx.min.js"])
 def test_hashed_files_come_precompressed_as_the_browser_takes_them(app, client, name):
-    url = f"/static/{app.extensions['assets'].hashed(name)}"
-    original = (Path(app.static_folder) / name).read_bytes()
+    hashed = app.extensions["assets"].hashed(name)
+    url = f"/static/{hashed}"
+    original = (Path(app.config["ASSETS_DIR"]) / hashed).read_bytes()  # minified, if ours
     for accept, encoding in [("br, gzip", "br"), ("gzip", "gzip"), ("", None)]:
         response = client.get(url, headers={"Accept-Encoding": accept})
         assert response.status_code == 200
@@ -132,12 +136,17 @@ def test_dynamic_html_is_compressed_but_a_stream_is_not(client, widget):
     assert (first if isinstance(first, bytes) else first.encode()).startswith(b"retry:")
 
 
+def styles(colour):
+    """A stylesheet that minifying leaves long enough to compress."""
+    return "".join(f".c{n} {{ color: {colour} }}\n" for n in range(100))
+
+
 def test_a_build_writes_each_version_once_and_forgets_old_ones(tmp_path):
     source, built = tmp_path / "static", tmp_path / "assets"
     source.mkdir()
     (source / "embed.js").write_text("/* loader */\nload('/static/embed-chat.js');\n")
     (source / "embed-chat.js").write_text("var rest = 1;\n" * 100)
-    (source / "app.css").write_text("body { color: red }\n" * 100)
+    (source / "app.css").write_text(styles("red"))
     assets = Assets(source, built)
     first = assets.build()
     css = built / first["app.css"]
@@ -146,7 +155,7 @@ def test_a_build_writes_each_version_once_and_forgets_old_ones(tmp_path):
     assert b"loader" not in assets.loader["identity"]  # comment lines are not sent
     written = css.stat().st_mtime_ns
 
-    (source / "app.css").write_text("body { color: blue }\n" * 100)
+    (source / "app.css").write_text(styles("blue"))
     second = assets.build()
     assert second["app.css"] != first["app.css"]
     assert css.exists()  # pages from just before still find the old version
@@ -159,3 +168,74 @@ def test_a_build_writes_each_version_once_and_forgets_old_ones(tmp_path):
     assets.build()
     assert not css.exists()
     assert (built / second["app.css"]).exists()
+
+
+needs_esbuild = pytest.mark.skipif(
+    not Minifier(Path("unused"), atomic_write).available,
+    reason="esbuild is not installed (`make setup` runs npm ci)",
+)
+
+
+@needs_esbuild
+def test_our_files_go_out_minified_and_vendor_files_as_they_are(app):
+    assets = app.extensions["assets"]
+    built, source = Path(app.config["ASSETS_DIR"]), Path(app.static_folder)
+    for name in ("widget.js", "widget.css", "embed-chat.js", "embed-unread.js", "local-times.js"):
+        minified = (built / assets.hashed(name)).read_bytes()
+        assert len(minified) < len(source.joinpath(name).read_bytes()) * 0.9, name
+        assert b"\n  " not in minified, name  # no indentation left
+    htmx = source.joinpath("vendor/htmx.min.js").read_bytes()
+    assert (built / assets.hashed("vendor/htmx.min.js")).read_bytes() == htmx
+    bundle = (built / assets.hashed("widget-frame.js")).read_bytes()
+    assert bundle.startswith(htmx)  # htmx first: the glue after it may use it at once
+    for part in BUNDLES["widget-frame.js"][1:]:
+        assert (built / assets.hashed(part)).read_bytes() in bundle, part
+
+
+@needs_esbuild
+def test_the_chat_chunk_names_the_hashed_notice_chunk(app, client):
+    assets = app.extensions["assets"]
+    chat = client.get(f"/static/{assets.hashed('embed-chat.js')}").data
+    assert f'"/static/{assets.hashed("embed-unread.js")}"'.encode() in chat
+    assert b"/static/embed-unread.js" not in chat
+
+
+def test_without_esbuild_the_files_go_out_as_written_with_one_warning(tmp_path, caplog):
+    source = tmp_path / "static"
+    source.mkdir()
+    (source / "embed.js").write_text("/* loader */\nload('/static/embed-chat.js');\n")
+    (source / "embed-chat.js").write_text("var  rest = 1;\n" * 100)
+    (source / "app.css").write_text(styles("red"))
+    assets = Assets(source, tmp_path / "assets")
+    assets.minify.esbuild = tmp_path / "no-esbuild"
+    with caplog.at_level("WARNING", logger="minify"):
+        manifest = assets.build()
+    assert (tmp_path / "assets" / manifest["app.css"]).read_text() == styles("red")
+    assert [record.getMessage() for record in caplog.records if "esbuild" in record.getMessage()]
+    assert len(caplog.records) == 1
+    assert b"loader" not in assets.loader["identity"]  # the loader still loses its comments
+
+
+@needs_esbuild
+def test_a_first_widget_open_stays_within_issue_12s_budget(tmp_path):
+    """Measured as `make bench` measures it: gunicorn, the bytes a browser downloads (brotli)."""
+    with ServerProcess(tmp_path, command="gunicorn") as server:
+        demo = urllib.request.urlopen(f"{server.base_url}/demo", timeout=10).read().decode()
+        figures = bench.serving_figures(server.port, demo_widget_key(demo))
+    assert figures["loader_bytes"] <= 2048, figures
+    assert figures["first_open_bytes"] <= 20_000, figures["first_open_files"]
+    assert figures["repeat_open_revalidations"] == 0, figures
+    assert figures["vary_cookie"] == [], figures
+
+
+def test_the_debug_server_builds_again_when_a_static_file_changes(tmp_path):
+    source = tmp_path / "static"
+    source.mkdir()
+    (source / "embed.js").write_text("load('/static/embed-chat.js');\n")
+    (source / "app.css").write_text(styles("red"))
+    assets = Assets(source, tmp_path / "assets")
+    first = assets.build()["app.css"]
+    assert assets.hashed("app.css", refresh=True) == first  # nothing changed: the same name
+    (source / "app.css").write_text(styles("blue"))
+    assert assets.hashed("app.css") == first  # not asked to look again
+    assert assets.hashed("app.css", refresh=True) != first
