@@ -116,7 +116,7 @@ def test_a_visitor_message_brings_a_notification_and_a_tone(
     # The agent looks at the inbox; a new chat starts.
     with admin.expect_response(lambda response: "/admin/live" in response.url):
         admin.goto(f"{live_server.admin_url}/")
-    admin.locator("h1").click()  # the agent has used the page: it may play sound
+    admin.get_by_role("heading", level=1).click()  # the agent has used the page: it may play sound
     frame = open_chat(visitor(), live_server)
     first = unique("Hello, anyone there?")
     visitor_writes(frame, first)
@@ -128,7 +128,7 @@ def test_a_visitor_message_brings_a_notification_and_a_tone(
 
     # Looking at that very conversation: nothing. A message in another one: a notification.
     open_conversation(admin, live_server, first)
-    admin.locator("h1").click()
+    admin.get_by_role("heading", level=1).click()
     admin.evaluate("window.shownNotifications = []; window.tonesPlayed = 0")  # a swap, no reload
     visitor_writes(frame, unique("Still here"))
     expect(admin.locator("#thread .from-client")).to_have_count(2, timeout=LIVE_MS)
@@ -157,7 +157,7 @@ def test_with_the_switches_off_there_is_neither(
         choose_auth_type(admin, AUTH_NONE)
         with admin.expect_response(lambda response: "/admin/live" in response.url):
             admin.goto(f"{live_server.admin_url}/")
-        admin.locator("h1").click()
+        admin.get_by_role("heading", level=1).click()
         frame = open_chat(visitor(), live_server)
         message = unique("Quiet please")
         visitor_writes(frame, message)
