@@ -154,10 +154,12 @@ class WidgetGeneralForm(FlaskForm):
     # Looks (see ``branding``) and office hours (see ``availability``): migration 014.
     accent_color = StringField("Accent colour")
     launcher_position = RadioField(
-        "Launcher position", choices=[("right", "Bottom right"), ("left", "Bottom left")]
+        "Launcher position",
+        choices=[SelectChoice("right", "Bottom right"), SelectChoice("left", "Bottom left")],
     )
     launcher_style = RadioField(
-        "Launcher style", choices=[("labelled", "Icon and label"), ("icon", "Icon only")]
+        "Launcher style",
+        choices=[SelectChoice("labelled", "Icon and label"), SelectChoice("icon", "Icon only")],
     )
     team_name = StringField(
         "Team name", validators=[Length(max=60, message="Keep the team name under 60 characters.")]
@@ -170,7 +172,9 @@ class WidgetGeneralForm(FlaskForm):
     time_zone = StringField("Time zone")
     office_days = SelectMultipleField(
         "Days",
-        choices=[(str(number), name) for number, name in enumerate(availability.WEEKDAYS)],
+        choices=[
+            SelectChoice(str(number), name) for number, name in enumerate(availability.WEEKDAYS)
+        ],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
