@@ -560,20 +560,25 @@ class Client(BaseModel):
         client.external_id = external_id
         client.verified = True
         client.describe(user)
-        client.email_confirmed = client.email is not None  # the site signed it
-        if client.email:
+        if user.get("email"):
+            client.email_confirmed = True  # the site signed it
+        if client.email_confirmed:
             name = (client.name or client.email)[:NAME_MAX_LENGTH]
             client.contact = Contact.upsert(widget, name, client.email)
         client.save()
         return client
 
     def describe(self, user):
-        """Take name, email and the other fields of a site user (``id`` already taken out)."""
+        """Take name, email and the other fields of a site user (``id`` already taken out).
+
+        Without an email in the site's data, an email the visitor left in the widget stays
+        (still unconfirmed): the site passes its data again on every page."""
         user = dict(user)
         self.name = user.pop("name", None)
-        email = user.pop("email", None)
-        if email != self.email:
-            self.email, self.email_confirmed = email, False
+        if "email" in user:
+            email = user.pop("email")
+            if email != self.email:
+                self.email, self.email_confirmed = email, False
         self.custom_data = json.dumps(user) if user else None
 
     def give_typed_email(self, name, email):
@@ -827,7 +832,7 @@ class Client(BaseModel):
         )
         return cls.select().where(
             (cls.widget == widget)
-            & (cls.email_confirmed | cls.verified)
+            & cls.email_confirmed  # a signed email is confirmed too; a left one must be
             & cls.linked_to.is_null()
             & fn.EXISTS(pending)
         )

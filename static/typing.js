@@ -10,6 +10,7 @@
   document.addEventListener("input", function (event) {
     var box = event.target;
     if (!box.matches || !box.matches("textarea[data-enter-sends]") || !box.value.trim()) return;
+    if (box.closest(".note-mode")) return; // an internal note: the visitor must not be told
     var now = Date.now();
     var notice = document.querySelector("[data-typing]");
     if (!notice || now - last < EVERY_MS) return;

@@ -216,3 +216,30 @@ def test_two_runs_at_once_mail_a_batch_once(app, admin, code_widget):
     assert [m.body for m in first.claim_unread_for_mail()] == ["Only once, please"]
     assert second.claim_unread_for_mail() == []  # the other run found it claimed
     assert Client.get_by_id(ada.id).replies_mailed_upto == first.unread_replies().first().id
+
+
+def test_an_email_a_signed_user_left_is_kept_unproven_and_never_mailed(app, admin, code_widget):
+    """A site that signs its user without an email: the email the visitor leaves in the widget
+    is theirs to confirm. It outlives the site's data on the next page, and no unread reply is
+    mailed to it while it is unproven."""
+    no_email = {key: value for key, value in ADA.items() if key != "email"}
+    token = secrets.token_hex(24)
+    assert (
+        identify(admin, code_widget, token, identity_token=sign(code_widget, no_email)).status_code
+        == 200
+    )
+    conversation = start_chat(admin, code_widget, token, "Write to me by mail, please")
+    left = admin.post(
+        f"/widget/{code_widget.key}/email",
+        data={"email": "someone@example.com"},
+        headers=visitor_headers(token),
+    )
+    assert left.status_code == 200, left.data
+    identify(admin, code_widget, token, identity_token=sign(code_widget, no_email))  # next page
+    client = Client.get(Client.verified == True)  # noqa: E712
+    assert (client.email, client.email_confirmed) == ("someone@example.com", False)
+
+    post_reply(admin, conversation, "Here is your answer")
+    with app.app_context():
+        assert send_unread_replies(now=later(60)) == 0
+    assert outbox_mails(app) == []

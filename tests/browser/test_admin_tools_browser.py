@@ -203,6 +203,8 @@ def test_a_note_never_reaches_the_widget(admin_page, visitor, live_server):
     admin_page.get_by_label("Internal note").check()
     box = admin_page.get_by_placeholder("Write a note only agents see…")
     box.fill(note)
+    admin_page.wait_for_timeout(1500)  # time enough for a typing event to reach the widget
+    expect(frame.get_by_text("Agent is typing…")).to_be_hidden()  # writing a note tells nobody
     admin_page.get_by_role("button", name="Add note").click()
     shown = admin_page.locator("#thread .message.note").filter(has_text=note)
     expect(shown).to_have_count(1)
