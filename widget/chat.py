@@ -292,10 +292,7 @@ def submit_contact():
     form = ContactForm(visitor.labels)
     if not form.validate():
         return render_pane(visitor, form=form, status=422)
-    with database.atomic():
-        client = visitor.client_or_new()
-        client.give_typed_email(form.name.data, form.email.data)  # unconfirmed: see the model
-        client.save()
+    client = visitor.give_typed_email(form.email.data, name=form.name.data)
     return render_chat(visitor, client)
 
 

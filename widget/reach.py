@@ -7,7 +7,6 @@ from flask import render_template
 
 import availability
 from forms import LeaveEmailForm
-from models import database
 from widget import WidgetProblem, bp
 from widget.visitor import current_visitor
 
@@ -48,8 +47,5 @@ def leave_email():
     form = LeaveEmailForm(visitor.labels)
     if not form.validate():
         return render_leave_email(visitor, form=form, status=422)
-    with database.atomic():
-        client = visitor.client_or_new()
-        client.give_typed_email(client.name, form.email.data)
-        client.save()
+    client = visitor.give_typed_email(form.email.data)
     return render_leave_email(visitor, left=client.email)

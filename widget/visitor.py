@@ -10,7 +10,7 @@ from functools import cached_property
 
 from flask import g, request
 
-from models import Client, Widget
+from models import Client, Widget, database
 from widget import TOKEN_HEADER, WidgetProblem, bp, labels_for
 
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32,128}")
@@ -61,6 +61,15 @@ class Visitor:
         if self.client is None:
             self.client = Client.create_for_token(self.widget, self.token)
         return self.client
+
+    def give_typed_email(self, email, name=None):
+        """Keep the email (and name: the form's; none keeps the one known) the visitor typed,
+        unconfirmed (see ``Client.give_typed_email``); the client, created if new."""
+        with database.atomic():
+            client = self.client_or_new()
+            client.give_typed_email(client.name if name is None else name, email)
+            client.save()
+        return client
 
     @cached_property
     def labels(self):

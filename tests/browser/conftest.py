@@ -15,7 +15,7 @@ import pytest
 from helpers import CuttableProxy, ServerProcess
 from playwright.sync_api import Page, expect
 
-from browser.pages import log_in
+from browser.pages import AUTH_OPTIONAL_FORM, choose_auth_type, log_in, save_general
 
 BROWSER_DIR = Path(__file__).resolve().parent
 CHROMIUM_ARGS = [
@@ -151,3 +151,12 @@ def visitor(new_context):
         return new_context().new_page()
 
     return make
+
+
+@pytest.fixture
+def multilingual(admin_page):
+    """The optional form (form and guest choice), in the visitor's browser language."""
+    choose_auth_type(admin_page, AUTH_OPTIONAL_FORM)
+    save_general(admin_page, follow_browser=True)
+    yield admin_page
+    save_general(admin_page, follow_browser=False)

@@ -9,18 +9,9 @@ from browser.pages import (
     choose_auth_type,
     open_demo_widget,
     open_widget,
-    save_general,
 )
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def multilingual(admin_page):
-    choose_auth_type(admin_page, AUTH_OPTIONAL_FORM)
-    save_general(admin_page, follow_browser=True)
-    yield admin_page
-    save_general(admin_page, follow_browser=False)
 
 
 def open_widget_in(new_context, live_server, locale, launcher):

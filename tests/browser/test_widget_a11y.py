@@ -12,13 +12,11 @@ from playwright.sync_api import Frame, Page, expect
 from browser.axe import assert_no_axe_violations
 from browser.pages import (
     AUTH_FORM,
-    AUTH_OPTIONAL_FORM,
     LAUNCHER,
     WIDGET_FRAME,
     agent_replies,
     choose_auth_type,
     open_conversation,
-    save_general,
     unique,
 )
 
@@ -121,15 +119,6 @@ def test_typing_shows_on_both_sides_and_goes_away(admin_page, new_context, live_
     expect(agent_typing).to_be_visible(timeout=LIVE_MS)
     admin_page.get_by_placeholder("Write a reply…").press("Enter")
     expect(agent_typing).to_be_hidden(timeout=LIVE_MS)  # the reply itself ends it
-
-
-@pytest.fixture
-def multilingual(admin_page):
-    """The optional form (form and guest choice), in the visitor's browser language."""
-    choose_auth_type(admin_page, AUTH_OPTIONAL_FORM)
-    save_general(admin_page, follow_browser=True)
-    yield admin_page
-    save_general(admin_page, follow_browser=False)
 
 
 LAUNCHERS = {"en-US": "Chat with us", "de-DE": "Chatte mit uns", "ar-EG": "تحدث معنا"}
